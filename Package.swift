@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// etch: an etcdctl-compatible client for etcd's HTTP/JSON gateway.
+///
+/// Layers depend one way: CCurl -> EtchTransport -> EtchGateway -> EtchOutput -> EtchCLI -> etch.
+let package = Package(
+    name: "etch",
+    products: [
+        .executable(name: "etch", targets: ["etch"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "EtchTransport", dependencies: ["CCurl"]),
+        .target(name: "EtchGateway", dependencies: ["EtchTransport"]),
+        .target(name: "EtchOutput", dependencies: ["EtchGateway"]),
+        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport"]),
+        .executableTarget(name: "etch", dependencies: ["EtchCLI"]),
+        .testTarget(name: "EtchCLITests", dependencies: ["EtchCLI"]),
+        .testTarget(name: "EtchGatewayTests", dependencies: ["EtchGateway"]),
+        .testTarget(
+            name: "EtchOutputTests",
+            dependencies: ["EtchOutput", "EtchGateway"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "IntegrationTests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

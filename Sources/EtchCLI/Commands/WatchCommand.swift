@@ -1,0 +1,211 @@
+import EtchGateway
+import EtchOutput
+import EtchTransport
+import Glibc
+
+/// `etch watch`: streams events on a key, a prefix or a range as they happen.
+enum WatchCommand {
+    static let spec = CommandSpec(
+        name: "watch",
+        summary: "Watches events stream on keys or prefixes",
+        arguments: "[options] [key or prefix] [range_end] [--] [exec-command arg1 arg2 ...]",
+        description: """
+        Prints each event (PUT or DELETE) on <key>, on the range [<key>, <range_end>) or on every key with the \
+        prefix <key>, as soon as it happens; each response is written and flushed at once, so a pipe sees it live. \
+        With --rev, history from that revision is replayed first. After '--', a command runs once per event with \
+        ETCD_WATCH_REVISION, ETCD_WATCH_EVENT_TYPE, ETCD_WATCH_KEY and ETCD_WATCH_VALUE set. ETCDCTL_WATCH_KEY and \
+        ETCDCTL_WATCH_RANGE_END may stand in for the key arguments. A start revision that has been compacted \
+        ends the watch with exit code 5.
+        """,
+        examples: [
+            ("etch watch foo", "print every change to foo"),
+            ("etch watch --prefix /jobs/ -w json | jq -c '.Events[]'", "one JSON event per line through jq"),
+            ("etch watch --rev 1 --prefix /", "replay all history still kept, then follow"),
+            ("etch watch /config -- sh -c 'echo \"$ETCD_WATCH_KEY changed\"'", "run a command per event"),
+        ],
+        flags: [
+            FlagSpec("interactive", short: "i", .bool, "Interactive mode"),
+            FlagSpec("prefix", .bool, "Watch on a prefix if prefix is set"),
+            FlagSpec("prev-kv", .bool, "get the previous key-value pair before the event happens"),
+            FlagSpec("progress-notify", .bool, "get periodic watch progress notification from server"),
+            FlagSpec("rev", .int64, default: "0", "Revision to start watching"),
+        ]
+    )
+
+    /// What to watch and what to run per event.
+    struct Plan: Equatable {
+        var request: WatchCreateRequest
+        var exec: [String]
+    }
+
+    /// etcdctl's argument rules for watch, including the environment key and the `--` command.
+    static func plan(_ a: ParsedArguments, environment: [String: String]) throws(CLIError) -> Plan {
+        let envKey = environment["ETCDCTL_WATCH_KEY"] ?? ""
+        let envRange = environment["ETCDCTL_WATCH_RANGE_END"] ?? ""
+        if envKey.isEmpty && !envRange.isEmpty {
+            throw CLIError(.badArgs, "ETCDCTL_WATCH_KEY is empty but got ETCDCTL_WATCH_RANGE_END=\(goQuote(envRange))")
+        }
+        var watchArgs = a.positionals
+        var exec: [String] = []
+        if let dash = a.dashDashIndex {
+            exec = Array(a.positionals[dash...])
+            watchArgs = Array(a.positionals[..<dash])
+            if exec.isEmpty {
+                throw CLIError(.badArgs, "bad number of arguments (found separator --, but no commands)")
+            }
+            if !envKey.isEmpty && !watchArgs.isEmpty {
+                throw CLIError(.badArgs, "bad number of arguments (found conflicting environment key)")
+            }
+        } else {
+            if watchArgs.isEmpty && envKey.isEmpty { throw CLIError(.badArgs, "bad number of arguments") }
+            if !watchArgs.isEmpty && !envKey.isEmpty {
+                throw CLIError(.badArgs, "bad number of arguments (found conflicting environment key)")
+            }
+        }
+        if !envKey.isEmpty { watchArgs = [envKey] + (envRange.isEmpty ? [] : [envRange]) }
+        guard let key = watchArgs.first else { throw CLIError(.badArgs, "bad number of arguments") }
+        var r = WatchCreateRequest(key: Array(key.utf8))
+        let prefix = a.bool("prefix")
+        if watchArgs.count == 2 {
+            if prefix { throw CLIError(.badArgs, "`range_end` and `--prefix` are mutually exclusive") }
+            r.rangeEnd = Array(watchArgs[1].utf8)
+        }
+        if prefix {
+            if r.key.isEmpty { r.key = [0]; r.rangeEnd = [0] } else { r.rangeEnd = prefixRangeEnd(r.key) }
+        }
+        r.startRevision = Int64(a.string("rev") ?? "0") ?? 0
+        r.prevKV = a.bool("prev-kv")
+        r.progressNotify = a.bool("progress-notify")
+        return Plan(request: r, exec: exec)
+    }
+
+    /// The reason etcd's client gives for a canceled watch (clientv3 WatchResponse.Err).
+    static func cancelReason(_ r: WatchResponse) -> String {
+        if r.compactRevision != 0 { return "etcdserver: mvcc: required revision has been compacted" }
+        if !r.cancelReason.isEmpty { return r.cancelReason }
+        return "etcdserver: mvcc: required revision is a future revision"
+    }
+
+    static func run(_ ctx: Context) throws -> ExitCode {
+        if ctx.arguments.bool("interactive") {
+            throw CLIError(.badFeature, "interactive watch (-i) is not supported by etch yet")
+        }
+        let plan = try plan(ctx.arguments, environment: ctx.environment)
+        let printer = try ctx.printer()
+        let client = try ctx.makeClient()
+        let session = WatchSession(client: client, request: plan.request)
+        let out = ctx.stdout
+        var execFailure: CLIError?
+        let deliver: (WatchResponse) -> Bool = { response in
+            if response.created && !response.canceled { return true }
+            if response.canceled {
+                ctx.notice("watch was canceled (\(cancelReason(response)))")
+            }
+            if response.isProgressNotify {
+                out.append("progress notify: ")
+                out.appendInt(response.header.revision)
+                out.append(0x0A)
+            }
+            printer.watch(response, to: out)
+            out.flush()
+            if out.failed { return false }
+            if !plan.exec.isEmpty {
+                for event in response.events {
+                    if let failure = runExec(plan.exec, event: event, revision: response.header.revision, environment: ctx.environment) {
+                        execFailure = failure
+                        return false
+                    }
+                }
+            }
+            return true
+        }
+        let createLimit = GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds
+        var backoff = Backoff()
+        while true {
+            let end = try session.runConnection(createTimeoutMilliseconds: createLimit, deliver: deliver)
+            if let execFailure {
+                ctx.notice(execFailure.message)
+                return .error
+            }
+            switch end {
+            case .canceled:
+                throw CLIError(.interrupted, "watch is canceled by the server")
+            case .interrupted:
+                out.flush()
+                Interrupt.exitBySignal()
+            case .stoppedByConsumer:
+                return out.failed ? .io : .success
+            case let .broken(reason):
+                let why = reason?.message ?? "the server closed the stream"
+                let delay = backoff.next()
+                ctx.notice("etch: watch stream broken (\(why)); resuming at revision \(session.resumePoint.nextRevision)")
+                client.markCurrent((client.current + 1) % client.endpoints.count)
+                if delay > 0 { usleep(UInt32(delay * 1000)) }
+                if Interrupt.requested { Interrupt.exitBySignal() }
+            }
+        }
+    }
+
+    /// Runs the exec-form command for one event and waits for it; returns the failure to report, if any.
+    static func runExec(_ command: [String], event: Event, revision: Int64, environment: [String: String]) -> CLIError? {
+        var env = environment.map { "\($0.key)=\($0.value)" }
+        env.append("ETCD_WATCH_REVISION=\(revision)")
+        env.append("ETCD_WATCH_EVENT_TYPE=\"\(event.type == .put ? "PUT" : "DELETE")\"")
+        var keyVar: [UInt8] = Array("ETCD_WATCH_KEY=".utf8)
+        GoQuote.append(event.kv.key, to: &keyVar)
+        var valueVar: [UInt8] = Array("ETCD_WATCH_VALUE=".utf8)
+        GoQuote.append(event.kv.value, to: &valueVar)
+        let status = spawnAndWait(command, environment: env, extra: [keyVar, valueVar])
+        let quoted = "[" + command.map(goQuote).joined(separator: " ") + "]"
+        switch status {
+        case .success: return nil
+        case let .exited(code): return CLIError(.error, "command \(quoted) error (exit status \(code))")
+        case let .signaled(sig): return CLIError(.error, "command \(quoted) error (signal: \(sig))")
+        case let .spawnFailed(message): return CLIError(.error, "command \(quoted) error (\(message))")
+        }
+    }
+
+    enum SpawnStatus { case success, exited(Int32), signaled(Int32), spawnFailed(String) }
+
+    /// posix_spawnp with stdout and stderr inherited.
+    static func spawnAndWait(_ argv: [String], environment: [String], extra: [[UInt8]]) -> SpawnStatus {
+        func cString(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar> {
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+            p[bytes.count] = 0
+            return p
+        }
+        let cArgs = argv.map { cString(Array($0.utf8)) }
+        let cEnv = environment.map { cString(Array($0.utf8)) } + extra.map(cString)
+        defer { (cArgs + cEnv).forEach { $0.deallocate() } }
+        var argvPtrs: [UnsafeMutablePointer<CChar>?] = cArgs + [nil]
+        var envPtrs: [UnsafeMutablePointer<CChar>?] = cEnv + [nil]
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, cArgs[0], nil, nil, &argvPtrs, &envPtrs)
+        if rc != 0 {
+            if rc == ENOENT { return .spawnFailed("exec: \(goQuote(argv[0])): executable file not found in $PATH") }
+            return .spawnFailed(String(cString: strerror(rc)))
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitCode = (status >> 8) & 0xFF
+        let signal = status & 0x7F
+        if signal != 0 { return .signaled(signal) }
+        return exitCode == 0 ? .success : .exited(exitCode)
+    }
+}
+
+/// Reconnect delays: the first retry at once, then jittered exponential up to about 2 s.
+struct Backoff {
+    private var attempt = 0
+
+    /// Milliseconds to wait before the next attempt.
+    mutating func next() -> Int {
+        defer { attempt += 1 }
+        if attempt == 0 { return 0 }
+        let base = min(2000, 50 << min(attempt, 6))
+        return base / 2 + Int.random(in: 0...(base / 2))
+    }
+
+    mutating func reset() { attempt = 0 }
+}

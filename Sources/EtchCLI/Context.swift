@@ -1,0 +1,155 @@
+import EtchGateway
+import EtchOutput
+import EtchTransport
+import Glibc
+
+/// What a running command needs: its parsed arguments, the global options, the environment and the output
+/// streams. Commands reach the server only through `makeClient()`.
+public final class Context {
+    public let arguments: ParsedArguments
+    public let globals: GlobalOptions
+    public let environment: [String: String]
+    public let stdout: OutputBuffer
+    public let stderr: OutputBuffer
+
+    init(arguments: ParsedArguments, globals: GlobalOptions, environment: [String: String],
+         stdout: OutputBuffer, stderr: OutputBuffer) {
+        self.arguments = arguments
+        self.globals = globals
+        self.environment = environment
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// Writes one `--debug` line to stderr.
+    func debug(_ line: String) {
+        guard globals.debug else { return }
+        stderr.append("etch: " + line + "\n")
+        stderr.flush()
+    }
+
+    /// Writes a notice to stderr at once.
+    func notice(_ line: String) {
+        stderr.append(line + "\n")
+        stderr.flush()
+    }
+
+    /// The printer for the chosen output format.
+    func printer(valueOnly: Bool = false) throws -> Printer {
+        makePrinter(try globals.outputFormat(), hex: globals.hex, valueOnly: valueOnly)
+    }
+
+    /// Connects the gateway client (and authenticates when `--user` is given).
+    func makeClient() throws -> GatewayClient {
+        if globals.discoverySRV != nil {
+            throw CLIError(.badFeature, "--discovery-srv is not supported by etch; list the members with --endpoints")
+        }
+        let endpoints = try globals.parsedEndpoints()
+        var options = TransportOptions()
+        options.connectTimeoutMilliseconds = max(1, GoDuration.milliseconds(globals.dialTimeoutNanoseconds))
+        options.caFile = globals.caFile
+        options.certFile = globals.certFile
+        options.keyFile = globals.keyFile
+        options.insecureSkipVerify = globals.insecureSkipVerify
+        let transport = HTTPTransport(options: options)
+        if globals.debug {
+            transport.debugLog = { [stderr] line in
+                stderr.append("etch: " + line + "\n")
+                stderr.flush()
+            }
+        }
+        let client = GatewayClient(endpoints: endpoints, transport: transport,
+                                   commandTimeoutMilliseconds: commandTimeoutMilliseconds)
+        if let user = globals.user { try authenticate(client, user: user) }
+        return client
+    }
+
+    /// `--command-timeout` in milliseconds; a zero or negative timeout expires at once, as in etcdctl.
+    var commandTimeoutMilliseconds: Int {
+        globals.commandTimeoutNanoseconds <= 0 ? 1 : GoDuration.milliseconds(globals.commandTimeoutNanoseconds)
+    }
+
+    /// Gets a token for `user` (`name` or `name:password`) and attaches it to every later call.
+    private func authenticate(_ client: GatewayClient, user: String) throws {
+        var name = user
+        var password = globals.password
+        if let colon = user.firstIndex(of: ":") {
+            if globals.password != nil {
+                throw CLIError(.badArgs, "Password must not be given in both --user and --password")
+            }
+            name = String(user[..<colon])
+            password = String(user[user.index(after: colon)...])
+        }
+        if password == nil {
+            guard isatty(0) != 0 else {
+                throw CLIError(.badArgs, "no password for user \(goQuote(name)): give --password, ETCDCTL_PASSWORD or --user name:password (stdin is not a terminal to prompt on)")
+            }
+            password = readPasswordFromTerminal(prompt: "Password: ")
+        }
+        var body = JSONBody(); body.string("name", name); body.string("password", password ?? "")
+        let reply = try client.call("/auth/authenticate", body.finish())
+        guard let token = reply["token"]?.stringValue, !token.isEmpty else {
+            throw GatewayError.malformedReply("authenticate returned no token")
+        }
+        client.authToken = token
+    }
+}
+
+/// Reads a line from the terminal without echo.
+func readPasswordFromTerminal(prompt: String) -> String {
+    let err = OutputBuffer(fd: 2)
+    err.append(prompt)
+    err.flush()
+    var saved = termios()
+    tcgetattr(0, &saved)
+    var quiet = saved
+    quiet.c_lflag &= ~tcflag_t(ECHO)
+    tcsetattr(0, TCSANOW, &quiet)
+    defer {
+        tcsetattr(0, TCSANOW, &saved)
+        err.append("\n")
+        err.flush()
+    }
+    var bytes: [UInt8] = []
+    var c: UInt8 = 0
+    while read(0, &c, 1) == 1, c != 0x0A { bytes.append(c) }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// A minimal JSON object writer for the CLI's own request bodies (strings escaped).
+struct JSONBody {
+    private var parts: [String] = []
+    mutating func string(_ name: String, _ value: String) {
+        var escaped = ""
+        for s in value.unicodeScalars {
+            switch s {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            default:
+                if s.value < 0x20 {
+                    let h = String(s.value, radix: 16)
+                    escaped += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    escaped.unicodeScalars.append(s)
+                }
+            }
+        }
+        parts.append("\"\(name)\":\"\(escaped)\"")
+    }
+    func finish() -> [UInt8] { Array(("{" + parts.joined(separator: ",") + "}").utf8) }
+}
+
+/// Reads all of standard input as bytes, exactly as given.
+func readAllStandardInput() throws -> [UInt8] {
+    var out: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        if n == 0 { return out }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw CLIError(.io, "reading standard input: \(String(cString: strerror(errno)))")
+        }
+        out.append(contentsOf: buffer[0..<n])
+    }
+}

@@ -1,0 +1,122 @@
+import EtchGateway
+import EtchOutput
+import EtchTransport
+import Glibc
+
+/// The program: finds the command, parses its flags, runs it, and reports any error once, as
+/// `Error: <message>` on stderr with etcdctl's exit code. Only `main` exits the process.
+public enum EtchCommandLine {
+    public static func main() -> Never {
+        Interrupt.install()
+        var environment: [String: String] = [:]
+        var e = environ
+        while let p = e.pointee {
+            let entry = String(cString: p)
+            if let eq = entry.firstIndex(of: "=") {
+                environment[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
+            }
+            e += 1
+        }
+        let stdout = OutputBuffer(fd: 1)
+        let stderr = OutputBuffer(fd: 2)
+        let code = run(Array(CommandLine.arguments.dropFirst()), environment: environment, stdout: stdout, stderr: stderr)
+        stdout.flush()
+        stderr.flush()
+        if code == .success && stdout.failed { exit(ExitCode.io.rawValue) }
+        exit(code.rawValue)
+    }
+
+    /// Where the command name is among the arguments: cobra skips global flags and the values of global
+    /// flags that take one.
+    static func findCommand(_ args: [String]) -> Int? {
+        let flags = GlobalFlags.specs + [GlobalFlags.help]
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "--" { return nil }
+            if a.hasPrefix("--") && !a.contains("=") {
+                let name = String(a.dropFirst(2))
+                let isBool = flags.first { $0.name == name }?.kind == .bool
+                i += isBool ? 1 : 2
+                continue
+            }
+            if a.hasPrefix("-") && !a.contains("=") && a.count == 2 {
+                let c = a.last!
+                let isBool = flags.first { $0.short == c }?.kind == .bool
+                i += isBool ? 1 : 2
+                continue
+            }
+            if !a.isEmpty && !a.hasPrefix("-") { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Runs one command line and returns its exit code.
+    public static func run(_ args: [String], environment: [String: String], stdout: OutputBuffer, stderr: OutputBuffer) -> ExitCode {
+        do {
+            return try dispatch(args, environment: environment, stdout: stdout, stderr: stderr)
+        } catch {
+            let (code, message, detail) = describe(error)
+            stderr.append("Error: \(message)\n")
+            if let detail { stderr.append(detail) }
+            return code
+        }
+    }
+
+    static func dispatch(_ args: [String], environment: [String: String], stdout: OutputBuffer, stderr: OutputBuffer) throws -> ExitCode {
+        guard let index = findCommand(args) else {
+            _ = try ArgumentParser(flags: GlobalFlags.specs + [GlobalFlags.help]).parse(args)
+            stdout.append(HelpRenderer.root())
+            return .success
+        }
+        let typed = args[index]
+        let name: String
+        switch Registry.lookup(typed) {
+        case let .found(n):
+            name = n
+        case let .notImplemented(n):
+            throw CLIError(.error, "\"\(n)\" is an etcdctl command that etch does not implement yet",
+                           detail: "Run 'etch --help' for the commands etch has.\n")
+        case let .unknown(suggestions):
+            var detail = ""
+            if !suggestions.isEmpty {
+                detail = "\nDid you mean this?\n" + suggestions.map { "\t\($0)\n" }.joined() + "\n"
+            }
+            throw CLIError(.error, "unknown command \(goQuote(typed)) for \"etch\"", detail: detail + "Run 'etch --help' for usage.\n")
+        }
+        let entry = Registry.commands.first { $0.spec.name == name }!
+        var rest = args
+        rest.remove(at: index)
+        let parsed: ParsedArguments
+        do {
+            parsed = try ArgumentParser(flags: entry.spec.flags + GlobalFlags.specs + [GlobalFlags.help]).parse(rest)
+        } catch {
+            throw CLIError(.error, error.message, detail: "Run 'etch \(name) --help' for usage.\n")
+        }
+        if parsed.bool("help") {
+            stdout.append(HelpRenderer.command(entry.spec))
+            return .success
+        }
+        let (globals, warnings) = try GlobalOptions.resolve(parsed, environment: environment)
+        for w in warnings { stderr.append("Warning: \(w)\n") }
+        stderr.flush()
+        let ctx = Context(arguments: parsed, globals: globals, environment: environment, stdout: stdout, stderr: stderr)
+        return try entry.run(ctx)
+    }
+
+    /// Maps any error to its exit code and message: the one place that knows the mapping.
+    static func describe(_ error: any Error) -> (ExitCode, String, String?) {
+        switch error {
+        case let e as CLIError:
+            return (e.code, e.message, e.detail)
+        case let e as ParseError:
+            return (.error, e.message, nil)
+        case let e as GatewayError:
+            if case let .transport(t) = e, t.kind == .aborted, Interrupt.requested { Interrupt.exitBySignal() }
+            return (.error, e.message, nil)
+        default:
+            return (.error, "\(error)", nil)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+/// The value type of a flag, which decides how pflag's grammar treats it.
+public enum FlagKind: Sendable, Equatable {
+    /// `--flag`, `--flag=true|false`; never consumes the next argument.
+    case bool
+    case string
+    case int64
+    /// A Go duration: `2s`, `500ms`, `1m30s`.
+    case duration
+    /// A comma-separated list; repeating the flag appends.
+    case stringSlice
+}
+
+/// One flag as declared by a command: the single description that help, completions and the man page read.
+public struct FlagSpec: Sendable, Equatable {
+    public var name: String
+    public var short: Character?
+    public var kind: FlagKind
+    /// The default as etcdctl shows it (`5s`, `simple`, `127.0.0.1:2379`).
+    public var defaultValue: String
+    public var usage: String
+    /// Values worth completing (formats, sort targets).
+    public var choices: [String]
+    /// Completes as a file path.
+    public var isPath: Bool
+    /// Name of the `ETCDCTL_*` variable that can set it; global flags only.
+    public var environmentName: String?
+
+    public init(_ name: String, short: Character? = nil, _ kind: FlagKind, default defaultValue: String = "",
+                _ usage: String, choices: [String] = [], isPath: Bool = false, environment: Bool = false) {
+        self.name = name
+        self.short = short
+        self.kind = kind
+        self.defaultValue = defaultValue.isEmpty && kind == .bool ? "false" : defaultValue
+        self.usage = usage
+        self.choices = choices
+        self.isPath = isPath
+        self.environmentName = environment
+            ? "ETCDCTL_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 })
+            : nil
+    }
+}
+
+/// One command: name, help text, examples and flags, as data.
+public struct CommandSpec: Sendable {
+    public var name: String
+    public var summary: String
+    /// Arguments after the command name, e.g. `[options] <key> [range_end]`.
+    public var arguments: String
+    public var description: String
+    /// (command line, what it does)
+    public var examples: [(String, String)]
+    public var flags: [FlagSpec]
+
+    public init(name: String, summary: String, arguments: String, description: String,
+                examples: [(String, String)], flags: [FlagSpec]) {
+        self.name = name
+        self.summary = summary
+        self.arguments = arguments
+        self.description = description
+        self.examples = examples
+        self.flags = flags
+    }
+}

@@ -1,0 +1,117 @@
+import EtchTransport
+
+/// Typed calls to etcd's JSON gateway over one reused transport, moving to the next endpoint when one cannot
+/// be connected to.
+public final class GatewayClient {
+    public let endpoints: [Endpoint]
+    public let transport: HTTPTransport
+    /// Overall limit for a unary call, in milliseconds (`--command-timeout`).
+    public var commandTimeoutMilliseconds: Int
+    /// Token from `/v3/auth/authenticate`, sent raw as `Authorization`.
+    public var authToken: String?
+    /// Index of the endpoint that answered last; calls start there.
+    public private(set) var current = 0
+    /// `/v3` on 3.4+, `/v3beta` on 3.3: switched once on a 404.
+    private var apiPrefix = "/v3"
+
+    public init(endpoints: [Endpoint], transport: HTTPTransport, commandTimeoutMilliseconds: Int) {
+        precondition(!endpoints.isEmpty)
+        self.endpoints = endpoints
+        self.transport = transport
+        self.commandTimeoutMilliseconds = commandTimeoutMilliseconds
+    }
+
+    /// Header lines sent with every gateway call.
+    public var headers: [String] {
+        authToken.map { ["Authorization: \($0)"] } ?? []
+    }
+
+    public func range(_ request: RangeRequest) throws(GatewayError) -> RangeResponse {
+        try RangeResponse(json: call("/kv/range", request.body()))
+    }
+
+    public func put(_ request: PutRequest) throws(GatewayError) -> PutResponse {
+        try PutResponse(json: call("/kv/put", request.body()))
+    }
+
+    public func deleteRange(_ request: DeleteRangeRequest) throws(GatewayError) -> DeleteRangeResponse {
+        try DeleteRangeResponse(json: call("/kv/deleterange", request.body()))
+    }
+
+    /// `GET /version` on the first endpoint that answers.
+    public func version() throws(GatewayError) -> ServerVersion {
+        let json = try exchange(path: "/version", method: .get, body: [], prefixed: false)
+        return ServerVersion(server: json["etcdserver"]?.stringValue ?? "", cluster: json["etcdcluster"]?.stringValue ?? "")
+    }
+
+    /// One unary gateway call: POST `/v3<path>` with a JSON body, returning the parsed JSON reply.
+    public func call(_ path: String, _ body: [UInt8]) throws(GatewayError) -> JSON {
+        try exchange(path: path, method: .post, body: body, prefixed: true)
+    }
+
+    private func exchange(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool) throws(GatewayError) -> JSON {
+        var failures: [TransportError] = []
+        for step in 0..<endpoints.count {
+            let index = (current + step) % endpoints.count
+            let endpoint = endpoints[index]
+            let url = endpoint.baseURL + (prefixed ? apiPrefix : "") + path
+            let request = HTTPRequest(url: url, method: method, body: body, headers: headers,
+                                      timeoutMilliseconds: commandTimeoutMilliseconds)
+            let status: Int
+            let reply: [UInt8]
+            do throws(TransportError) {
+                let answer = try transport.send(request)
+                status = answer.result.status
+                reply = answer.body
+            } catch {
+                // Only a request that never reached a server may go to the next endpoint: a write that may
+                // have been applied must not be sent twice.
+                if !error.mayHaveReachedServer {
+                    failures.append(error)
+                    continue
+                }
+                if error.kind == .emptyReply { throw .emptyReply(endpoint: endpoint.baseURL) }
+                throw .transport(error)
+            }
+            current = index
+            if status == 404, prefixed, apiPrefix == "/v3", GatewayError.parseErrorBody(reply, httpStatus: status) == nil {
+                apiPrefix = "/v3beta"
+                return try exchange(path: path, method: method, body: body, prefixed: prefixed)
+            }
+            return try GatewayClient.decodeReply(reply, status: status, endpoint: endpoint.baseURL)
+        }
+        throw .unreachable(failures)
+    }
+
+    /// Turns a status and body into JSON or the error it carries. An empty or non-JSON reply is an error.
+    public static func decodeReply(_ reply: [UInt8], status: Int, endpoint: String) throws(GatewayError) -> JSON {
+        if status != 200 {
+            if let e = GatewayError.parseErrorBody(reply, httpStatus: status) { throw e }
+            throw .http(status: status, endpoint: endpoint, snippet: snippet(reply))
+        }
+        if reply.isEmpty { throw .emptyReply(endpoint: endpoint) }
+        let json: JSON
+        do { json = try JSONParser.parse(reply) } catch {
+            throw .malformedReply("not JSON (\(error.message) at byte \(error.offset)): \(snippet(reply))")
+        }
+        if let e = GatewayError.parseErrorBody(reply, httpStatus: status), json["header"] == nil { throw e }
+        guard json.isObject else { throw .malformedReply("not a JSON object: \(snippet(reply))") }
+        return json
+    }
+
+    /// The start of a reply, printable, for error messages.
+    static func snippet(_ reply: [UInt8]) -> String {
+        let head = reply.prefix(120).map { $0 >= 0x20 && $0 < 0x7F ? Character(Unicode.Scalar($0)) : " " }
+        var s = String(head)
+        while s.hasSuffix(" ") { s.removeLast() }
+        return reply.count > 120 ? s + "..." : s
+    }
+
+    /// The URL of the watch stream on endpoint `index`.
+    public func watchURL(endpoint index: Int) -> String {
+        endpoints[index].baseURL + apiPrefix + "/watch"
+    }
+
+    /// Records that endpoint `index` answered, so later calls start there.
+    public func markCurrent(_ index: Int) { current = index }
+}

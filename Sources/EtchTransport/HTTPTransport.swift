@@ -1,0 +1,268 @@
+import CCurl
+import Glibc
+
+/// One HTTP request as the gateway client describes it to the transport.
+public struct HTTPRequest: Sendable {
+    public enum Method: Sendable { case get, post }
+    public var url: String
+    public var method: Method
+    public var body: [UInt8]
+    /// Extra header lines, `Name: value`.
+    public var headers: [String]
+    /// Overall time limit in milliseconds; 0 means none (streams).
+    public var timeoutMilliseconds: Int
+    /// Give up when no body byte has arrived for this long, in milliseconds; 0 means never. Detects a
+    /// silently dead stream (checked about once a second).
+    public var idleTimeoutMilliseconds: Int
+
+    public init(url: String, method: Method = .post, body: [UInt8] = [], headers: [String] = [],
+                timeoutMilliseconds: Int = 0, idleTimeoutMilliseconds: Int = 0) {
+        self.url = url
+        self.method = method
+        self.body = body
+        self.headers = headers
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
+    }
+}
+
+/// Connection settings shared by every request of one invocation.
+public struct TransportOptions: Sendable {
+    public var connectTimeoutMilliseconds: Int = 2000
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+    public var insecureSkipVerify = false
+    public init() {}
+}
+
+/// The status and timing of a completed exchange.
+public struct HTTPResult: Sendable {
+    public var status: Int
+    public var totalMicroseconds: Int64
+}
+
+/// A failure below HTTP: the request did not complete as an exchange.
+///
+/// `mayHaveReachedServer` is false only when no connection was ever made, which makes a retry on another
+/// endpoint safe even for writes.
+public struct TransportError: Error, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// No connection could be made (refused, unreachable, name not resolved, connect timeout).
+        case connect
+        /// TLS handshake or certificate verification failed.
+        case tls
+        /// The overall time limit ran out after the connection was made.
+        case timeout
+        /// The server closed the connection without sending any reply.
+        case emptyReply
+        /// The connection broke while sending or receiving.
+        case broken
+        /// The caller's callback asked to stop (interrupt, enough events).
+        case aborted
+        /// No byte arrived within the request's idle limit.
+        case idle
+        /// Anything else curl reports.
+        case other
+    }
+    public var kind: Kind
+    public var url: String
+    public var detail: String
+    public var curlCode: Int
+    public var mayHaveReachedServer: Bool
+}
+
+/// Set from the SIGINT handler; checked by libcurl's progress callback so a stream ends promptly.
+nonisolated(unsafe) private var interruptFlag: sig_atomic_t = 0
+
+/// Ctrl-C handling: the first SIGINT asks the running transfer to stop; the caller then exits cleanly.
+public enum Interrupt {
+    /// Installs the SIGINT/SIGTERM handler that only records the request.
+    public static func install() {
+        signal(SIGINT) { _ in interruptFlag = 1 }
+        signal(SIGTERM) { _ in interruptFlag = 1 }
+    }
+
+    /// Whether an interrupt was requested.
+    public static var requested: Bool { interruptFlag != 0 }
+
+    /// Ends the process the way the signal would have, so the shell sees the usual status.
+    public static func exitBySignal() -> Never {
+        signal(SIGINT, SIG_DFL)
+        raise(SIGINT)
+        _exit(130)
+    }
+}
+
+/// The sink the current transfer delivers body bytes to; returning false stops the transfer.
+public typealias BodySink = (UnsafeRawBufferPointer) -> Bool
+
+/// A libcurl easy handle reused for every request of one invocation, so the connection stays alive.
+///
+/// The write callback captures nothing: it finds this object through curl's user-data pointer.
+public final class HTTPTransport {
+    private let handle: UnsafeMutableRawPointer
+    private let options: TransportOptions
+    private var sink: BodySink?
+    private var stopRequested = false
+    private var idleLimitNanoseconds: UInt64 = 0
+    private var lastActivity: UInt64 = 0
+    private var idleExpired = false
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    /// Called with one line per request when `--debug` is on.
+    public var debugLog: ((String) -> Void)?
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public init(options: TransportOptions) {
+        _ = HTTPTransport.globalInit
+        guard let h = curl_easy_init() else { fatalError("curl_easy_init failed") }
+        handle = h
+        self.options = options
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// Changes the idle limit of the transfer under way (from inside its sink), in milliseconds; 0 turns it off.
+    public func setIdleLimit(milliseconds: Int) {
+        idleLimitNanoseconds = UInt64(milliseconds) * 1_000_000
+        lastActivity = monotonicNanoseconds()
+    }
+
+    /// Performs one exchange, handing body bytes to `sink` as they arrive.
+    public func perform(_ request: HTTPRequest, sink: BodySink) throws(TransportError) -> HTTPResult {
+        let h = handle
+        curl_easy_reset(h)
+        errorBuffer[0] = 0
+        var headerList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { if let l = headerList { curl_slist_free_all(l) } }
+
+        let result: CURLcode = withoutActuallyEscaping(sink) { escapingSink in
+            self.sink = escapingSink
+            self.stopRequested = false
+            self.idleExpired = false
+            self.idleLimitNanoseconds = UInt64(request.idleTimeoutMilliseconds) * 1_000_000
+            self.lastActivity = monotonicNanoseconds()
+            defer { self.sink = nil }
+            return request.body.withUnsafeBufferPointer { body in
+                etch_setopt_string(h, ETCH_OPT_URL, request.url)
+                etch_setopt_long(h, ETCH_OPT_NOSIGNAL, 1)
+                etch_setopt_long(h, ETCH_OPT_TCP_NODELAY, 1)
+                etch_setopt_long(h, ETCH_OPT_HTTP_VERSION, ETCH_HTTP_VERSION_1_1)
+                etch_setopt_string(h, ETCH_OPT_PROXY, "")
+                etch_setopt_pointer(h, ETCH_OPT_ERRORBUFFER, errorBuffer)
+                etch_setopt_long(h, ETCH_OPT_CONNECTTIMEOUT_MS, max(1, options.connectTimeoutMilliseconds))
+                etch_setopt_long(h, ETCH_OPT_TIMEOUT_MS, request.timeoutMilliseconds)
+                if let ca = options.caFile { etch_setopt_string(h, ETCH_OPT_CAINFO, ca) }
+                if let cert = options.certFile { etch_setopt_string(h, ETCH_OPT_SSLCERT, cert) }
+                if let key = options.keyFile { etch_setopt_string(h, ETCH_OPT_SSLKEY, key) }
+                if options.insecureSkipVerify {
+                    etch_setopt_long(h, ETCH_OPT_SSL_VERIFYPEER, 0)
+                    etch_setopt_long(h, ETCH_OPT_SSL_VERIFYHOST, 0)
+                }
+                switch request.method {
+                case .get:
+                    etch_setopt_long(h, ETCH_OPT_HTTPGET, 1)
+                case .post:
+                    etch_setopt_long(h, ETCH_OPT_POST, 1)
+                    etch_setopt_offt(h, ETCH_OPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+                    etch_setopt_pointer(h, ETCH_OPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+                }
+                // No "Expect: 100-continue" round trip for large bodies.
+                headerList = curl_slist_append(headerList, "Expect:")
+                if request.method == .post {
+                    headerList = curl_slist_append(headerList, "Content-Type: application/json")
+                }
+                for line in request.headers { headerList = curl_slist_append(headerList, line) }
+                etch_setopt_slist(h, ETCH_OPT_HTTPHEADER, headerList)
+
+                let me = Unmanaged.passUnretained(self).toOpaque()
+                etch_setopt_pointer(h, ETCH_OPT_WRITEDATA, me)
+                etch_setopt_write_function(h) { ptr, size, count, user in
+                    let transport = Unmanaged<HTTPTransport>.fromOpaque(user!).takeUnretainedValue()
+                    let n = size * count
+                    transport.lastActivity = monotonicNanoseconds()
+                    if Interrupt.requested { transport.stopRequested = true; return 0 }
+                    let ok = transport.sink?(UnsafeRawBufferPointer(start: ptr, count: n)) ?? true
+                    if !ok { transport.stopRequested = true; return 0 }
+                    return n
+                }
+                etch_setopt_long(h, ETCH_OPT_NOPROGRESS, 0)
+                etch_setopt_pointer(h, ETCH_OPT_XFERINFODATA, me)
+                etch_setopt_xferinfo_function(h) { user, _, _, _, _ in
+                    if Interrupt.requested { return 1 }
+                    let transport = Unmanaged<HTTPTransport>.fromOpaque(user!).takeUnretainedValue()
+                    if transport.idleLimitNanoseconds > 0,
+                       monotonicNanoseconds() - transport.lastActivity > transport.idleLimitNanoseconds {
+                        transport.idleExpired = true
+                        return 1
+                    }
+                    return 0
+                }
+                return curl_easy_perform(h)
+            }
+        }
+
+        var status = 0
+        etch_getinfo_long(h, ETCH_INFO_RESPONSE_CODE, &status)
+        var total: curl_off_t = 0
+        etch_getinfo_offt(h, ETCH_INFO_TOTAL_TIME_T, &total)
+        if let log = debugLog {
+            log("\(request.method == .get ? "GET" : "POST") \(request.url) -> \(result == CURLE_OK ? String(status) : "curl error \(result.rawValue)") in \(Double(total) / 1000)ms, \(request.body.count) bytes sent")
+        }
+        if result == CURLE_OK { return HTTPResult(status: status, totalMicroseconds: Int64(total)) }
+        throw makeError(result, url: request.url, status: status)
+    }
+
+    /// Performs one exchange and returns the whole body.
+    public func send(_ request: HTTPRequest) throws(TransportError) -> (result: HTTPResult, body: [UInt8]) {
+        var body: [UInt8] = []
+        let result = try perform(request) { chunk in
+            body.append(contentsOf: chunk)
+            return true
+        }
+        return (result, body)
+    }
+
+    /// Turns a curl result code into a `TransportError`: the one place that knows curl's codes.
+    private func makeError(_ code: CURLcode, url: String, status: Int) -> TransportError {
+        var connectTime: curl_off_t = 0
+        etch_getinfo_offt(handle, ETCH_INFO_CONNECT_TIME_T, &connectTime)
+        let connected = connectTime > 0 || status != 0
+        let buffer = String(cString: errorBuffer)
+        let detail = buffer.isEmpty ? String(cString: curl_easy_strerror(code)) : buffer
+        let kind: TransportError.Kind
+        switch code {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            kind = .connect
+        case CURLE_OPERATION_TIMEDOUT:
+            kind = connected ? .timeout : .connect
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
+             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_CRL_BADFILE,
+             CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED:
+            kind = .tls
+        case CURLE_GOT_NOTHING:
+            kind = .emptyReply
+        case CURLE_ABORTED_BY_CALLBACK where idleExpired:
+            kind = .idle
+        case CURLE_WRITE_ERROR where stopRequested, CURLE_ABORTED_BY_CALLBACK:
+            kind = .aborted
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE:
+            kind = .broken
+        default:
+            kind = .other
+        }
+        return TransportError(kind: kind, url: url, detail: detail, curlCode: Int(code.rawValue),
+                              mayHaveReachedServer: kind == .connect ? false : connected)
+    }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds.
+public func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

@@ -1,0 +1,2 @@
+import EtchCLI
+EtchCommandLine.main()
