@@ -21,12 +21,12 @@ let package = Package(
         .target(name: "EtchOutput", dependencies: ["EtchGateway"]),
         .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport"]),
         .executableTarget(name: "etch", dependencies: ["EtchCLI"]),
-        .testTarget(name: "EtchCLITests", dependencies: ["EtchCLI"]),
+        .testTarget(name: "EtchCLITests", dependencies: ["EtchCLI", "EtchGateway"]),
         .testTarget(name: "EtchGatewayTests", dependencies: ["EtchGateway"]),
         .testTarget(
             name: "EtchOutputTests",
             dependencies: ["EtchOutput", "EtchGateway"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures"]
         ),
         .testTarget(name: "IntegrationTests", dependencies: []),
     ],

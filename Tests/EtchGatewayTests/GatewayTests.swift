@@ -1,0 +1,138 @@
+@testable import EtchGateway
+import XCTest
+
+/// Stream framing: lines split across chunks, blank lines, a last line without a newline.
+final class LineFramerTests: XCTestCase {
+    func frame(_ chunks: [String]) -> [String] {
+        var framer = LineFramer()
+        var lines: [String] = []
+        for c in chunks {
+            Array(c.utf8).withUnsafeBytes { framer.feed($0) { lines.append(String(decoding: $0, as: UTF8.self)) } }
+        }
+        framer.finish { lines.append(String(decoding: $0, as: UTF8.self)) }
+        return lines
+    }
+
+    func testSplitsAcrossChunks() {
+        XCTAssertEqual(frame(["{\"a\":", "1}\n{\"b\"", ":2}\n"]), ["{\"a\":1}", "{\"b\":2}"])
+        XCTAssertEqual(frame(["{\"a\":1}\n\n\r\n  \n{\"b\":2}\n"]), ["{\"a\":1}", "{\"b\":2}"], "blank lines are skipped")
+        XCTAssertEqual(frame(["{\"a\":1}\n{\"error\":", "{}}"]), ["{\"a\":1}", "{\"error\":{}}"], "the last line needs no newline")
+        XCTAssertEqual(frame(["x", "y", "z"]), ["xyz"])
+        XCTAssertEqual(frame(["\n", "\n"]), [])
+    }
+
+    func testEveryChunkBoundary() {
+        let text = "{\"result\":{\"k\":\"v\\n\"}}\n\n{\"result\":{}}\n{\"x\":1}"
+        for cut in 0...text.utf8.count {
+            let bytes = Array(text.utf8)
+            let parts = [String(decoding: bytes[..<cut], as: UTF8.self), String(decoding: bytes[cut...], as: UTF8.self)]
+            XCTAssertEqual(frame(parts), ["{\"result\":{\"k\":\"v\\n\"}}", "{\"result\":{}}", "{\"x\":1}"], "cut at \(cut)")
+        }
+    }
+}
+
+final class JSONTests: XCTestCase {
+    func testParsesExactIntegersAndEscapes() throws {
+        let j = try JSONParser.parse(Array(#"{"id":"18446744073709551615","n":-5,"s":"a\"\\\/\n\u00e9\ud83c\udf89","b":true,"z":null,"a":[1,2]}"#.utf8))
+        XCTAssertEqual(j["id"]?.uint64Value, UInt64.max)
+        XCTAssertEqual(j["n"]?.int64Value, -5)
+        XCTAssertEqual(j["s"]?.stringValue, "a\"\\/\né🎉")
+        XCTAssertEqual(j["b"], .bool(true))
+        XCTAssertEqual(j["z"], .null)
+        XCTAssertEqual(j["a"]?.arrayValue?.count, 2)
+    }
+
+    func testRejectsBadInput() {
+        for bad in ["", "{", "{\"a\":}", "[1,]", "{\"a\":1}x", "\"\u{01}\"", "tru", "01", "{'a':1}", "1.", "-"] {
+            XCTAssertThrowsError(try JSONParser.parse(Array(bad.utf8)), bad)
+        }
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        XCTAssertThrowsError(try JSONParser.parse(Array(deep.utf8)), "deep nesting fails cleanly, not by stack overflow")
+    }
+
+    func testBase64() {
+        for n in 0..<40 {
+            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 * 37 + 11) }
+            XCTAssertEqual(Base64.decode(Base64.encode(bytes)), bytes)
+        }
+        XCTAssertEqual(Base64.encode(Array("foo".utf8)), "Zm9v")
+        XCTAssertNil(Base64.decode("Zm9v!"))
+        XCTAssertNil(Base64.decode("Zm9=v"))
+        XCTAssertNil(Base64.decode("Z"))
+    }
+}
+
+final class GatewayErrorTests: XCTestCase {
+    func testUnaryErrorShapes() {
+        let v34 = Array(#"{"error":"etcdserver: mvcc: required revision has been compacted","code":11,"message":"etcdserver: mvcc: required revision has been compacted"}"#.utf8)
+        XCTAssertEqual(GatewayError.parseErrorBody(v34, httpStatus: 400), .server(code: 11, message: "etcdserver: mvcc: required revision has been compacted", httpStatus: 400))
+        let v36 = Array(#"{"code":5,"message":"etcdserver: requested lease not found"}"#.utf8)
+        XCTAssertEqual(GatewayError.parseErrorBody(v36, httpStatus: 404), .server(code: 5, message: "etcdserver: requested lease not found", httpStatus: 404))
+        XCTAssertNil(GatewayError.parseErrorBody(Array("<html>502 Bad Gateway</html>".utf8), httpStatus: 502))
+    }
+
+    func testDecodeReplyNeverTurnsGarbageIntoSuccess() {
+        XCTAssertThrowsError(try GatewayClient.decodeReply([], status: 200, endpoint: "http://e:1")) {
+            XCTAssertEqual($0 as? GatewayError, .emptyReply(endpoint: "http://e:1"))
+        }
+        XCTAssertThrowsError(try GatewayClient.decodeReply(Array("<html>".utf8), status: 200, endpoint: "e"))
+        XCTAssertThrowsError(try GatewayClient.decodeReply(Array("[1]".utf8), status: 200, endpoint: "e"))
+        XCTAssertThrowsError(try GatewayClient.decodeReply(Array("<html>".utf8), status: 502, endpoint: "e")) {
+            guard case .http(502, _, _) = $0 as? GatewayError else { return XCTFail("\($0)") }
+        }
+    }
+
+    func testStreamErrorShapes() throws {
+        let v1 = try JSONParser.parse(Array(#"{"error":{"grpc_code":14,"http_code":503,"message":"transport is closing","http_status":"Service Unavailable"}}"#.utf8))
+        XCTAssertEqual(GatewayError.parseStreamError(v1), .server(code: 14, message: "transport is closing", httpStatus: 503))
+        let v2 = try JSONParser.parse(Array(#"{"error":{"code":14,"message":"error reading from server: EOF"}}"#.utf8))
+        XCTAssertEqual(GatewayError.parseStreamError(v2), .server(code: 14, message: "error reading from server: EOF", httpStatus: 200))
+    }
+
+    func testWrongTypesAreMalformedReplies() {
+        for body in [#"{"kvs":[{"key":5}]}"#, #"{"kvs":[{"key":"!!"}]}"#, #"{"count":"x"}"#, #"{"header":{"revision":"99999999999999999999"}}"#, #"{"kvs":{}}"#] {
+            XCTAssertThrowsError(try RangeResponse(json: JSONParser.parse(Array(body.utf8))), body)
+        }
+    }
+}
+
+/// The resume-point rules, including the catch-up header trap and fragments.
+final class ResumePointTests: XCTestCase {
+    func event(_ rev: Int64) -> Event { Event(kv: KeyValue(key: [1], modRevision: rev)) }
+
+    func testCatchUpHeaderIsNotTheResumePoint() {
+        var p = ResumePoint(startRevision: 5)
+        p.observe(WatchResponse(header: ResponseHeader(revision: 100), created: true))
+        XCTAssertEqual(p.nextRevision, 5, "a watch from --rev keeps its start until events arrive")
+        p.observe(WatchResponse(header: ResponseHeader(revision: 100), events: [event(5), event(7)]))
+        XCTAssertEqual(p.nextRevision, 8, "last event + 1, not the header's 100")
+    }
+
+    func testWatchFromNowAndProgress() {
+        var p = ResumePoint(startRevision: 0)
+        p.observe(WatchResponse(header: ResponseHeader(revision: 41), created: true))
+        XCTAssertEqual(p.nextRevision, 42)
+        p.observe(WatchResponse(header: ResponseHeader(revision: 60)))
+        XCTAssertEqual(p.nextRevision, 61, "a progress notification moves it to header + 1")
+        p.observe(WatchResponse(header: ResponseHeader(revision: 50)))
+        XCTAssertEqual(p.nextRevision, 61, "never backwards")
+    }
+
+    func testFragmentsJoin() {
+        var j = FragmentJoiner()
+        XCTAssertNil(j.add(WatchResponse(header: ResponseHeader(revision: 9), fragment: true, events: [event(1)])))
+        XCTAssertNil(j.add(WatchResponse(header: ResponseHeader(revision: 9), fragment: true, events: [event(2)])))
+        let whole = j.add(WatchResponse(header: ResponseHeader(revision: 9), events: [event(3)]))
+        XCTAssertEqual(whole?.events.map(\.kv.modRevision), [1, 2, 3])
+        XCTAssertEqual(whole?.fragment, false)
+        XCTAssertEqual(j.add(WatchResponse(events: [event(4)]))?.events.count, 1)
+    }
+
+    func testRequestBodies() {
+        var w = WatchCreateRequest(key: Array("a".utf8))
+        w.rangeEnd = Array("b".utf8); w.startRevision = 7; w.prevKV = true
+        XCTAssertEqual(String(decoding: w.body(), as: UTF8.self), #"{"create_request":{"key":"YQ==","range_end":"Yg==","start_revision":"7","prev_kv":true}}"#)
+        var r = RangeRequest(key: [0]); r.rangeEnd = [0]; r.sortOrder = .descend; r.sortTarget = .mod
+        XCTAssertEqual(String(decoding: r.body(), as: UTF8.self), #"{"key":"AA==","range_end":"AA==","sort_order":"DESCEND","sort_target":"MOD"}"#)
+    }
+}
