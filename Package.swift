@@ -28,7 +28,8 @@ let package = Package(
             dependencies: ["EtchOutput", "EtchGateway"],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: []),
+        // Process plumbing with pipes and callbacks: Swift 5 mode keeps the test harness simple.
+        .testTarget(name: "IntegrationTests", dependencies: [], swiftSettings: [.swiftLanguageMode(.v5)]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,252 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// A free TCP port on 127.0.0.1, found by binding port 0.
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+            _ = bind(fd, p, len)
+            _ = getsockname(fd, p, &len)
+        }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// Sends a plain HTTP GET to 127.0.0.1:port and returns the raw reply (nil when nothing answers).
+func httpGet(port: Int, path: String) -> String? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var tv = timeval(tv_sec: 1, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    let ok = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard ok == 0 else { return nil }
+    let request = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+    _ = request.withCString { send(fd, $0, strlen($0), 0) }
+    var data = [UInt8]()
+    var buf = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = recv(fd, &buf, buf.count, 0)
+        if n <= 0 { break }
+        data += buf[0..<n]
+    }
+    return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
+}
+
+/// One etcd member started by the tests on free loopback ports in a temporary directory, killed by PID.
+final class EtcdMember {
+    let name: String
+    let clientPort: Int
+    let peerPort: Int
+    let dataDir: String
+    let initialCluster: String
+    private(set) var process: Process?
+
+    var endpoint: String { "127.0.0.1:\(clientPort)" }
+    var peerURL: String { "http://127.0.0.1:\(peerPort)" }
+
+    init(name: String, clientPort: Int = freePort(), peerPort: Int = freePort(), dataDir: String, initialCluster: String? = nil) {
+        self.name = name
+        self.clientPort = clientPort
+        self.peerPort = peerPort
+        self.dataDir = dataDir
+        self.initialCluster = initialCluster ?? "\(name)=http://127.0.0.1:\(peerPort)"
+    }
+
+    /// Starts etcd (again, after a kill) with the same ports and data directory.
+    func start(wait: Bool = true) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/etcd")
+        p.arguments = [
+            "--name", name, "--data-dir", dataDir,
+            "--listen-client-urls", "http://127.0.0.1:\(clientPort)", "--advertise-client-urls", "http://127.0.0.1:\(clientPort)",
+            "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
+            "--initial-cluster", initialCluster, "--initial-cluster-token", "etch-test-\(clientPort)",
+            "--log-level", "error",
+        ]
+        let log = FileHandle(forWritingAtPath: dataDir + ".log") ?? {
+            FileManager.default.createFile(atPath: dataDir + ".log", contents: nil)
+            return FileHandle(forWritingAtPath: dataDir + ".log")!
+        }()
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        process = p
+        if wait { try waitHealthy() }
+    }
+
+    func waitHealthy(seconds: Double = 15) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let reply = httpGet(port: clientPort, path: "/health"), reply.contains("\"health\":\"true\"") { return }
+            usleep(50_000)
+        }
+        throw XCTSkip("etcd \(name) did not become healthy; log: \(dataDir).log")
+    }
+
+    /// SIGKILLs the member and waits for it to exit.
+    func kill() {
+        guard let p = process, p.isRunning else { return }
+        Glibc.kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+}
+
+/// A single-member or multi-member etcd cluster on loopback for one test case.
+final class EtcdCluster {
+    let directory: String
+    let members: [EtcdMember]
+
+    var endpoints: String { members.map(\.endpoint).joined(separator: ",") }
+    var endpoint: String { members[0].endpoint }
+
+    init(size: Int = 1) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") else {
+            throw XCTSkip("etcd is not installed: run make test, which installs etcd-server")
+        }
+        directory = NSTemporaryDirectory() + "etch-it-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var ms: [EtcdMember] = []
+        let peers = (0..<size).map { _ in freePort() }
+        let initial = peers.enumerated().map { "m\($0.offset)=http://127.0.0.1:\($0.element)" }.joined(separator: ",")
+        for i in 0..<size {
+            ms.append(EtcdMember(name: "m\(i)", peerPort: peers[i], dataDir: directory + "/m\(i)", initialCluster: initial))
+        }
+        members = ms
+        for m in members { try m.start(wait: false) }
+        for m in members { try m.waitHealthy() }
+    }
+
+    func stop() {
+        for m in members { m.kill() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    deinit { stop() }
+}
+
+/// What a finished process did.
+struct Outcome {
+    var status: Int32
+    var stdout: Data
+    var stderr: String
+    var seconds: Double
+    var out: String { String(decoding: stdout, as: UTF8.self) }
+}
+
+/// The etch binary under test: $ETCH_BINARY, else the debug build of this package.
+let etchBinary: String = {
+    if let p = ProcessInfo.processInfo.environment["ETCH_BINARY"], !p.isEmpty { return p }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/etch").path
+}()
+
+/// Runs a program to completion with the given stdin bytes and extra environment.
+func runProcess(_ executable: String, _ args: [String], stdin: Data? = nil, environment: [String: String] = [:], timeout: Double = 30) throws -> Outcome {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
+    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ETCDCTL_") }
+    env["ETCDCTL_API"] = "3"
+    env.merge(environment) { $1 }
+    p.environment = env
+    let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
+    p.standardOutput = outPipe
+    p.standardError = errPipe
+    p.standardInput = inPipe
+    let start = Date()
+    try p.run()
+    if let stdin { inPipe.fileHandleForWriting.write(stdin) }
+    try? inPipe.fileHandleForWriting.close()
+    var out = Data(), err = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { out = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { err = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    if group.wait(timeout: .now() + timeout) == .timedOut {
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        throw NSError(domain: "etch-tests", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(executable) \(args) did not finish in \(timeout)s"])
+    }
+    p.waitUntilExit()
+    return Outcome(status: p.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self), seconds: Date().timeIntervalSince(start))
+}
+
+func etch(_ args: [String], stdin: Data? = nil, environment: [String: String] = [:], timeout: Double = 30) throws -> Outcome {
+    try runProcess(etchBinary, args, stdin: stdin, environment: environment, timeout: timeout)
+}
+
+/// A long-running process whose stdout is read line by line as it arrives (for watches).
+final class StreamingProcess {
+    let process = Process()
+    private let outPipe = Pipe()
+    private let errPipe = Pipe()
+    private var buffer = Data()
+    private let lock = NSLock()
+    private var errData = Data()
+
+    init(_ executable: String, _ args: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = args
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ETCDCTL_") }
+        env["ETCDCTL_API"] = "3"
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        process.standardInput = FileHandle.nullDevice
+        outPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            self.lock.lock(); self.buffer.append(d); self.lock.unlock()
+        }
+        errPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            self.lock.lock(); self.errData.append(d); self.lock.unlock()
+        }
+        try process.run()
+    }
+
+    /// Everything printed on stdout so far.
+    var output: String { lock.lock(); defer { lock.unlock() }; return String(decoding: buffer, as: UTF8.self) }
+    var errors: String { lock.lock(); defer { lock.unlock() }; return String(decoding: errData, as: UTF8.self) }
+
+    /// Waits until stdout has at least `count` lines.
+    @discardableResult
+    func waitForLines(_ count: Int, seconds: Double = 10) -> [String] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let lines = output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+            if lines.count >= count { return lines }
+            usleep(10_000)
+        }
+        return output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    }
+
+    func stop() -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, SIGINT) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+}

@@ -1,0 +1,183 @@
+#!/bin/sh
+# First etch benchmark: one-key get and one-key put, side by side in one hyperfine run per operation
+# (runs alternate between the commands), against
+#   curl     the same JSON gateway request etch makes, from a process that does nothing else: the limit
+#   etcdctl  the Go client etch replaces (gRPC)
+# all talking to one throwaway etcd on free loopback ports. Reports medians and ratios (machines are shared
+# and noisy: compare ratios, not absolute times) plus the peak RSS of one run of each.
+# Usage: sh scripts/bench.sh /abs/path/to/etch     (make bench passes the release binary)
+# Prints a Markdown table on stdout and writes it to bench-results/latest.md (hyperfine's JSON goes there too).
+# Tunables (environment): BENCH_RUNS (default 200), BENCH_WARMUP (default 20).
+set -eu
+
+ETCH=${1:?usage: sh scripts/bench.sh /path/to/etch}
+RUNS=${BENCH_RUNS:-200}
+WARMUP=${BENCH_WARMUP:-20}
+[ -x "$ETCH" ] || { echo "bench: $ETCH is not an executable" >&2; exit 1; }
+for tool in etcd etcdctl curl hyperfine python3; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found (run: sh scripts/install-deps.sh hyperfine)" >&2; exit 1; }
+done
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/bench-results"
+mkdir -p "$OUT"
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/etch-bench.XXXXXX")
+ETCD_PID=""
+
+cleanup() {
+    if [ -n "$ETCD_PID" ]; then # only the etcd this script started, by PID
+        kill "$ETCD_PID" 2>/dev/null || true
+        i=0
+        while kill -0 "$ETCD_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -9 "$ETCD_PID" 2>/dev/null || true
+        wait "$ETCD_PID" 2>/dev/null || true
+        ETCD_PID=""
+    fi
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Two distinct free loopback ports (client, peer), held open together so they differ.
+set -- $(python3 -c 'import socket
+a = socket.socket(); b = socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
+C=$1 P=$2
+E="127.0.0.1:$C"
+
+etcd --name demo --data-dir "$dir/data" \
+    --listen-client-urls "http://127.0.0.1:$C" --advertise-client-urls "http://127.0.0.1:$C" \
+    --listen-peer-urls "http://127.0.0.1:$P" --initial-advertise-peer-urls "http://127.0.0.1:$P" \
+    --initial-cluster "demo=http://127.0.0.1:$P" > "$dir/etcd.log" 2>&1 &
+ETCD_PID=$!
+
+i=0
+until curl -sf "http://$E/health" >/dev/null 2>&1; do
+    if ! kill -0 "$ETCD_PID" 2>/dev/null || [ $i -ge 100 ]; then
+        echo "bench: etcd did not become healthy on $E; its log:" >&2
+        tail -n 20 "$dir/etcd.log" >&2
+        exit 1
+    fi
+    sleep 0.1; i=$((i + 1))
+done
+
+export ETCDCTL_API=3
+unset ETCDCTL_ENDPOINTS 2>/dev/null || true
+
+# Seed and sanity-check: all three must do the same thing, successfully, before anything is timed.
+etcdctl --endpoints "$E" put bench/k v >/dev/null
+want=$(etcdctl --endpoints "$E" get bench/k)
+got=$("$ETCH" --endpoints "$E" get bench/k)
+[ "$got" = "$want" ] || { echo "bench: etch get printed '$got', etcdctl '$want'" >&2; exit 1; }
+curl -s -XPOST "http://$E/v3/kv/range" -d '{"key":"YmVuY2gvaw=="}' | grep -q '"count":"1"' \
+    || { echo "bench: the gateway range request did not find bench/k" >&2; exit 1; }
+[ "$("$ETCH" --endpoints "$E" put bench/p v)" = OK ] || { echo "bench: etch put failed" >&2; exit 1; }
+curl -s -XPOST "http://$E/v3/kv/put" -d '{"key":"YmVuY2gvcA==","value":"dg=="}' | grep -q '"revision"' \
+    || { echo "bench: the gateway put request failed" >&2; exit 1; }
+
+# The commands, as hyperfine (--shell=none) splits them: POSIX-shell-style words.
+q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+ETCH_Q=$(q "$ETCH")
+GET_ETCH="$ETCH_Q --endpoints $E get bench/k"
+GET_CURL="curl -s -XPOST http://$E/v3/kv/range -d '{\"key\":\"YmVuY2gvaw==\"}'"
+GET_ETCDCTL="etcdctl --endpoints $E get bench/k"
+PUT_ETCH="$ETCH_Q --endpoints $E put bench/p v"
+PUT_CURL="curl -s -XPOST http://$E/v3/kv/put -d '{\"key\":\"YmVuY2gvcA==\",\"value\":\"dg==\"}'"
+PUT_ETCDCTL="etcdctl --endpoints $E put bench/p v"
+
+# hyperfine's own report goes to stderr so stdout is just the table.
+echo "bench: one-key get ($RUNS runs each, $WARMUP warmup)" >&2
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/get.json" \
+    -n etch "$GET_ETCH" -n curl "$GET_CURL" -n etcdctl "$GET_ETCDCTL" >&2
+echo "bench: one-key put ($RUNS runs each, $WARMUP warmup)" >&2
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/put.json" \
+    -n etch "$PUT_ETCH" -n curl "$PUT_CURL" -n etcdctl "$PUT_ETCDCTL" >&2
+
+# Peak RSS (KiB) of one run of each, with GNU time; skipped when it cannot be had.
+gnu_time() { [ -x /usr/bin/time ] && /usr/bin/time -f %M -o "$dir/rss.probe" true 2>/dev/null; }
+if ! gnu_time; then
+    sh "$ROOT/scripts/install-deps.sh" time >&2 || true
+fi
+RSS=""
+if gnu_time; then
+    rss() { # rss NAME ARGS...: one run, stdout discarded, peak RSS in KiB
+        name=$1; shift
+        /usr/bin/time -f %M -o "$dir/rss.$name" "$@" >/dev/null
+        RSS="$RSS $name=$(tail -n 1 "$dir/rss.$name")"
+    }
+    rss get_etch "$ETCH" --endpoints "$E" get bench/k
+    rss get_curl curl -s -XPOST "http://$E/v3/kv/range" -d '{"key":"YmVuY2gvaw=="}'
+    rss get_etcdctl etcdctl --endpoints "$E" get bench/k
+    rss put_etch "$ETCH" --endpoints "$E" put bench/p v
+    rss put_curl curl -s -XPOST "http://$E/v3/kv/put" -d '{"key":"YmVuY2gvcA==","value":"dg=="}'
+    rss put_etcdctl etcdctl --endpoints "$E" put bench/p v
+else
+    echo "bench: GNU time (/usr/bin/time -f) unavailable; skipping peak RSS" >&2
+fi
+
+# The machine and the versions, for the table's header.
+cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+[ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
+export BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
+export BENCH_MACHINE="$(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -srm)"
+export BENCH_ETCH="$("$ETCH" --endpoints "$E" version | head -n 1)$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null | sed 's/^/ (commit /; s/$/)/')"
+export BENCH_ETCD="$(etcd --version | head -n 1)"
+export BENCH_ETCDCTL="$(etcdctl version | head -n 1)"
+export BENCH_CURL="$(curl --version | head -n 1 | cut -d' ' -f1-2)"
+export BENCH_HYPERFINE="$(hyperfine --version)"
+export BENCH_RUNS="$RUNS" BENCH_WARMUP="$WARMUP" BENCH_RSS="$RSS"
+
+python3 - "$OUT/get.json" "$OUT/put.json" > "$OUT/latest.md" <<'EOF'
+import json, os, sys
+
+env = os.environ
+def load(path):
+    with open(path) as f:
+        return {r["command"]: r for r in json.load(f)["results"]}
+groups = [("get one key", load(sys.argv[1])), ("put one key", load(sys.argv[2]))]
+ms = lambda s: f"{s * 1000:.2f} ms"
+tools = ("etch", "curl", "etcdctl")
+
+print(f"## etch benchmark, {env['BENCH_DATE']}")
+print()
+print(f"- machine: {env['BENCH_MACHINE']}")
+print(f"- {env['BENCH_ETCH']}; {env['BENCH_ETCD']}; {env['BENCH_ETCDCTL']}; {env['BENCH_CURL']}; {env['BENCH_HYPERFINE']}")
+print(f"- one throwaway etcd on loopback; hyperfine --shell=none, {env['BENCH_WARMUP']} warmup + {env['BENCH_RUNS']} runs "
+      "of each command, the three alternating in one invocation per operation")
+print()
+print("Median wall time per command (lower is better); ratios are etch's median over the other's.")
+print()
+print("| operation | etch | curl (limit) | etcdctl | etch / curl | etch / etcdctl |")
+print("|---|---:|---:|---:|---:|---:|")
+for name, r in groups:
+    m = {t: r[t]["median"] for t in tools}
+    print(f"| {name} | {ms(m['etch'])} | {ms(m['curl'])} | {ms(m['etcdctl'])} "
+          f"| {m['etch'] / m['curl']:.2f}x | {m['etch'] / m['etcdctl']:.2f}x |")
+print()
+print("Spread (mean ± standard deviation, min … max):")
+print()
+print("| operation | command | mean ± σ | min | max |")
+print("|---|---|---:|---:|---:|")
+for name, r in groups:
+    for t in tools:
+        x = r[t]
+        print(f"| {name} | {t} | {ms(x['mean'])} ± {x['stddev'] * 1000:.2f} | {ms(x['min'])} | {ms(x['max'])} |")
+
+rss = dict(kv.split("=", 1) for kv in env.get("BENCH_RSS", "").split())
+print()
+if rss:
+    mib = lambda k: f"{int(rss[k]) / 1024:.1f} MiB"
+    print("Peak RSS of one run (GNU time %M):")
+    print()
+    print("| operation | etch | curl | etcdctl |")
+    print("|---|---:|---:|---:|")
+    for op in ("get", "put"):
+        print(f"| {op} one key | {mib(op + '_etch')} | {mib(op + '_curl')} | {mib(op + '_etcdctl')} |")
+else:
+    print("Peak RSS: not measured (GNU time unavailable).")
+EOF
+
+cat "$OUT/latest.md"
