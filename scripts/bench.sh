@@ -1,19 +1,20 @@
 #!/bin/sh
-# First etch benchmark: one-key get and one-key put, side by side in one hyperfine run per operation
-# (runs alternate between the commands), against
+# First etch benchmark: one-key get and one-key put, side by side against
 #   curl     the same JSON gateway request etch makes, from a process that does nothing else: the limit
 #   etcdctl  the Go client etch replaces (gRPC)
 # all talking to one throwaway etcd on free loopback ports. Reports medians and ratios (machines are shared
 # and noisy: compare ratios, not absolute times) plus the peak RSS of one run of each.
 # Usage: sh scripts/bench.sh /abs/path/to/etch     (make bench passes the release binary)
-# Prints a Markdown table on stdout and writes it to bench-results/latest.md (hyperfine's JSON goes there too).
-# Tunables (environment): BENCH_RUNS (default 200), BENCH_WARMUP (default 20).
+# Prints a Markdown table on stdout and writes it to bench-results/latest.md (hyperfine's JSON: bench-results/raw/).
+# Tunables (environment): BENCH_RUNS (default 200), BENCH_WARMUP (default 20), BENCH_ROUNDS (default 10).
 set -eu
 
 ETCH=${1:?usage: sh scripts/bench.sh /path/to/etch}
 RUNS=${BENCH_RUNS:-200}
 WARMUP=${BENCH_WARMUP:-20}
+ROUNDS=${BENCH_ROUNDS:-10}
 [ -x "$ETCH" ] || { echo "bench: $ETCH is not an executable" >&2; exit 1; }
+[ "$ROUNDS" -ge 1 ] && [ "$RUNS" -ge "$ROUNDS" ] || { echo "bench: need BENCH_RUNS >= BENCH_ROUNDS >= 1" >&2; exit 1; }
 for tool in etcd etcdctl curl hyperfine python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found (run: sh scripts/install-deps.sh hyperfine)" >&2; exit 1; }
 done
@@ -88,13 +89,34 @@ PUT_ETCH="$ETCH_Q --endpoints $E put bench/p v"
 PUT_CURL="curl -s -XPOST http://$E/v3/kv/put -d '{\"key\":\"YmVuY2gvcA==\",\"value\":\"dg==\"}'"
 PUT_ETCDCTL="etcdctl --endpoints $E put bench/p v"
 
-# hyperfine's own report goes to stderr so stdout is just the table.
-echo "bench: one-key get ($RUNS runs each, $WARMUP warmup)" >&2
-hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/get.json" \
-    -n etch "$GET_ETCH" -n curl "$GET_CURL" -n etcdctl "$GET_ETCDCTL" >&2
-echo "bench: one-key put ($RUNS runs each, $WARMUP warmup)" >&2
-hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/put.json" \
-    -n etch "$PUT_ETCH" -n curl "$PUT_CURL" -n etcdctl "$PUT_ETCDCTL" >&2
+# hyperfine runs all runs of one command before starting the next (it cannot interleave), so a burst of
+# noise on a shared machine would land on one command only. So the runs are split into rounds: each round
+# is one hyperfine invocation over all three commands, in an order that rotates from round to round, and
+# the times of all rounds are merged afterwards. The first round warms up with WARMUP runs, later ones with 3.
+PER_ROUND=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
+RUNS=$((PER_ROUND * ROUNDS))
+rm -rf "$OUT/raw"
+mkdir -p "$OUT/raw"
+bench_group() { # bench_group NAME ETCH_CMD CURL_CMD ETCDCTL_CMD
+    group=$1 e=$2 c=$3 t=$4 r=1
+    printf 'bench: %s one key, %s rounds x %s runs of each command ' "$group" "$ROUNDS" "$PER_ROUND" >&2
+    while [ "$r" -le "$ROUNDS" ]; do
+        warm=3
+        [ "$r" -eq 1 ] && warm=$WARMUP
+        case $((r % 3)) in
+            1) set -- -n etch "$e" -n curl "$c" -n etcdctl "$t" ;;
+            2) set -- -n curl "$c" -n etcdctl "$t" -n etch "$e" ;;
+            *) set -- -n etcdctl "$t" -n etch "$e" -n curl "$c" ;;
+        esac
+        hyperfine -N --style none --warmup "$warm" --runs "$PER_ROUND" \
+            --export-json "$OUT/raw/$group-$r.json" "$@" >&2
+        printf '.' >&2
+        r=$((r + 1))
+    done
+    echo >&2
+}
+bench_group get "$GET_ETCH" "$GET_CURL" "$GET_ETCDCTL"
+bench_group put "$PUT_ETCH" "$PUT_CURL" "$PUT_ETCDCTL"
 
 # Peak RSS (KiB) of one run of each, with GNU time; skipped when it cannot be had.
 gnu_time() { [ -x /usr/bin/time ] && /usr/bin/time -f %M -o "$dir/rss.probe" true 2>/dev/null; }
@@ -121,50 +143,71 @@ fi
 # The machine and the versions, for the table's header.
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
 [ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
-export BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
-export BENCH_MACHINE="$(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -srm)"
-export BENCH_ETCH="$("$ETCH" --endpoints "$E" version | head -n 1)$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null | sed 's/^/ (commit /; s/$/)/')"
-export BENCH_ETCD="$(etcd --version | head -n 1)"
-export BENCH_ETCDCTL="$(etcdctl version | head -n 1)"
-export BENCH_CURL="$(curl --version | head -n 1 | cut -d' ' -f1-2)"
-export BENCH_HYPERFINE="$(hyperfine --version)"
+BENCH_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+BENCH_MACHINE="$(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -srm)"
+BENCH_ETCH="$("$ETCH" --endpoints "$E" version | head -n 1)$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null | sed 's/^/ (commit /; s/$/)/')"
+BENCH_ETCD=$(etcd --version | head -n 1)
+BENCH_ETCDCTL=$(etcdctl version | head -n 1)
+BENCH_CURL=$(curl --version | head -n 1 | cut -d' ' -f1-2)
+BENCH_HYPERFINE=$(hyperfine --version)
+export BENCH_DATE BENCH_MACHINE BENCH_ETCH BENCH_ETCD BENCH_ETCDCTL BENCH_CURL BENCH_HYPERFINE
 export BENCH_RUNS="$RUNS" BENCH_WARMUP="$WARMUP" BENCH_RSS="$RSS"
 
-python3 - "$OUT/get.json" "$OUT/put.json" > "$OUT/latest.md" <<'EOF'
-import json, os, sys
+python3 - "$OUT/raw" "$ROUNDS" > "$OUT/latest.md" <<'PY'
+import json, os, statistics as st, sys
 
 env = os.environ
-def load(path):
-    with open(path) as f:
-        return {r["command"]: r for r in json.load(f)["results"]}
-groups = [("get one key", load(sys.argv[1])), ("put one key", load(sys.argv[2]))]
-ms = lambda s: f"{s * 1000:.2f} ms"
+raw, rounds = sys.argv[1], int(sys.argv[2])
 tools = ("etch", "curl", "etcdctl")
+ms = lambda s: f"{s * 1000:.2f} ms"
 
+def load(group):
+    """All rounds' wall times per command, and each round's median per command."""
+    times = {t: [] for t in tools}
+    per_round = []
+    for r in range(1, rounds + 1):
+        with open(os.path.join(raw, f"{group}-{r}.json")) as f:
+            res = {x["command"]: x["times"] for x in json.load(f)["results"]}
+        for t in tools:
+            times[t] += res[t]
+        per_round.append({t: st.median(res[t]) for t in tools})
+    return times, per_round
+
+groups = [("get one key",) + load("get"), ("put one key",) + load("put")]
+
+def ratio(times, per_round, other):
+    whole = st.median(times["etch"]) / st.median(times[other])
+    each = [p["etch"] / p[other] for p in per_round]
+    return f"{whole:.2f}x ({min(each):.2f}–{max(each):.2f})" if len(each) > 1 else f"{whole:.2f}x"
+
+n = len(groups[0][1]["etch"])
 print(f"## etch benchmark, {env['BENCH_DATE']}")
 print()
 print(f"- machine: {env['BENCH_MACHINE']}")
 print(f"- {env['BENCH_ETCH']}; {env['BENCH_ETCD']}; {env['BENCH_ETCDCTL']}; {env['BENCH_CURL']}; {env['BENCH_HYPERFINE']}")
-print(f"- one throwaway etcd on loopback; hyperfine --shell=none, {env['BENCH_WARMUP']} warmup + {env['BENCH_RUNS']} runs "
-      "of each command, the three alternating in one invocation per operation")
+print(f"- one throwaway etcd on loopback; hyperfine --shell=none; {n} timed runs of each command in {rounds} rounds "
+      f"(each round one hyperfine invocation of all three, order rotating; {env['BENCH_WARMUP']} warmup runs "
+      "of each in the first round, 3 in later ones)")
 print()
-print("Median wall time per command (lower is better); ratios are etch's median over the other's.")
+print("Median wall time per command, over all runs (lower is better). Ratios are etch's median over the other's; "
+      "in brackets the lowest and highest ratio of the per-round medians, a gauge of the noise.")
 print()
 print("| operation | etch | curl (limit) | etcdctl | etch / curl | etch / etcdctl |")
 print("|---|---:|---:|---:|---:|---:|")
-for name, r in groups:
-    m = {t: r[t]["median"] for t in tools}
+for name, times, per_round in groups:
+    m = {t: st.median(times[t]) for t in tools}
     print(f"| {name} | {ms(m['etch'])} | {ms(m['curl'])} | {ms(m['etcdctl'])} "
-          f"| {m['etch'] / m['curl']:.2f}x | {m['etch'] / m['etcdctl']:.2f}x |")
+          f"| {ratio(times, per_round, 'curl')} | {ratio(times, per_round, 'etcdctl')} |")
 print()
-print("Spread (mean ± standard deviation, min … max):")
+print("Spread over all runs:")
 print()
 print("| operation | command | mean ± σ | min | max |")
 print("|---|---|---:|---:|---:|")
-for name, r in groups:
+for name, times, _ in groups:
     for t in tools:
-        x = r[t]
-        print(f"| {name} | {t} | {ms(x['mean'])} ± {x['stddev'] * 1000:.2f} | {ms(x['min'])} | {ms(x['max'])} |")
+        x = times[t]
+        sd = st.stdev(x) if len(x) > 1 else 0.0
+        print(f"| {name} | {t} | {ms(st.mean(x))} ± {sd * 1000:.2f} | {ms(min(x))} | {ms(max(x))} |")
 
 rss = dict(kv.split("=", 1) for kv in env.get("BENCH_RSS", "").split())
 print()
@@ -178,6 +221,6 @@ if rss:
         print(f"| {op} one key | {mib(op + '_etch')} | {mib(op + '_curl')} | {mib(op + '_etcdctl')} |")
 else:
     print("Peak RSS: not measured (GNU time unavailable).")
-EOF
+PY
 
 cat "$OUT/latest.md"

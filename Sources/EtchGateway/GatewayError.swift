@@ -61,6 +61,8 @@ public enum GatewayError: Error, Sendable, Equatable {
                 return "context deadline exceeded (no complete reply from \(Endpoint.display(t.url)): \(t.detail))"
             case .tls:
                 return "TLS failure with \(Endpoint.display(t.url)): \(t.detail)"
+            case .broken:
+                return "the connection to \(Endpoint.display(t.url)) broke before the reply was complete (\(t.detail))"
             default:
                 return "\(Endpoint.display(t.url)): \(t.detail)"
             }

@@ -1,0 +1,181 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// A TCP server on loopback for failure cases a real etcd will not produce: it accepts connections and
+/// then either never answers (a black hole) or answers with fixed bytes and closes.
+final class FakeServer {
+    let port: Int
+    private let fd: Int32
+    private let reply: [UInt8]?
+    private var running = true
+    private var clients: [Int32] = []
+
+    init(reply: [UInt8]?) {
+        self.reply = reply
+        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = sock
+        var one: Int32 = 1
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+                _ = bind(sock, p, len)
+                _ = getsockname(sock, p, &len)
+            }
+        }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        listen(sock, 16)
+        Thread.detachNewThread { [self] in
+            while running {
+                let c = accept(fd, nil, nil)
+                if c < 0 { return }
+                clients.append(c)
+                guard let reply else { continue }
+                var buf = [UInt8](repeating: 0, count: 65536)
+                _ = recv(c, &buf, buf.count, 0)
+                _ = reply.withUnsafeBytes { send(c, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                close(c)
+            }
+        }
+    }
+
+    func stop() {
+        running = false
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+        for c in clients { close(c) }
+    }
+}
+
+/// etch's own promises beyond etcdctl, against real etcd processes.
+final class EtchBehaviourTests: XCTestCase {
+    var cluster: EtcdCluster!
+
+    override func setUpWithError() throws { cluster = try EtcdCluster() }
+    override func tearDown() { cluster?.stop() }
+
+    func testWatchPrintsEachEventAsItHappens() throws {
+        let w = try StreamingProcess(etchBinary, ["--endpoints", cluster.endpoint, "watch", "--prefix", "live/", "-w", "json"])
+        defer { _ = w.stop() }
+        usleep(300_000)
+        XCTAssertEqual(try etch(["--endpoints", cluster.endpoint, "put", "live/a", "1"]).status, 0)
+        let first = w.waitForLines(1, seconds: 5)
+        XCTAssertEqual(first.count, 1, "the first event is on stdout before the second write")
+        XCTAssertTrue(first[0].contains("\"key\":\"bGl2ZS9h\""), first.joined())
+        XCTAssertEqual(try etch(["--endpoints", cluster.endpoint, "del", "live/a"]).status, 0)
+        let both = w.waitForLines(2, seconds: 5)
+        XCTAssertEqual(both.count, 2)
+        XCTAssertTrue(both[1].contains("\"type\":1"), "a DELETE event carries type 1")
+        XCTAssertEqual(w.stop(), 2, "Ctrl-C ends the watch by SIGINT, as etcdctl's does (status shows the signal)")
+    }
+
+    func testUnreachableEndpointFailsFastAndNamesIt() throws {
+        let dead = "127.0.0.1:\(freePort())"
+        for args in [["get", "k"], ["put", "k", "v"], ["watch", "k"]] {
+            let r = try etch(["--endpoints", dead, "--dial-timeout", "1s"] + args, timeout: 10)
+            XCTAssertEqual(r.status, 1, "\(args)")
+            XCTAssertTrue(r.stderr.contains(dead), "the message names the endpoint: \(r.stderr)")
+            XCTAssertLessThan(r.seconds, 3, "\(args) fails within the dial timeout")
+        }
+    }
+
+    func testSilentServerTimesOutInsteadOfHanging() throws {
+        let hole = FakeServer(reply: nil)
+        defer { hole.stop() }
+        let get = try etch(["--endpoints", "127.0.0.1:\(hole.port)", "--command-timeout", "1s", "get", "k"], timeout: 10)
+        XCTAssertEqual(get.status, 1)
+        XCTAssertTrue(get.stderr.contains("context deadline exceeded"), get.stderr)
+        XCTAssertLessThan(get.seconds, 4)
+        let watch = try etch(["--endpoints", "127.0.0.1:\(hole.port)", "--dial-timeout", "1s", "--command-timeout", "1s", "watch", "k"], timeout: 15)
+        XCTAssertEqual(watch.status, 1, "etcdctl's watch hangs forever here; etch's does not")
+        XCTAssertLessThan(watch.seconds, 6)
+    }
+
+    func testEmptyAndNonJSONRepliesAreErrorsNeverSuccess() throws {
+        let empty = FakeServer(reply: [])
+        defer { empty.stop() }
+        let r1 = try etch(["--endpoints", "127.0.0.1:\(empty.port)", "put", "k", "v"])
+        XCTAssertEqual(r1.status, 1)
+        XCTAssertTrue(r1.stderr.contains("without a reply"), r1.stderr)
+        XCTAssertEqual(r1.out, "", "no OK for a write whose outcome is unknown")
+
+        let html = FakeServer(reply: Array("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 20\r\nConnection: close\r\n\r\n<html>proxy!</html>\n".utf8))
+        defer { html.stop() }
+        let r2 = try etch(["--endpoints", "127.0.0.1:\(html.port)", "get", "k"])
+        XCTAssertEqual(r2.status, 1)
+        XCTAssertTrue(r2.stderr.contains("502"), r2.stderr)
+
+        let cut = FakeServer(reply: Array("HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{\"kvs\":[".utf8))
+        defer { cut.stop() }
+        let r4 = try etch(["--endpoints", "127.0.0.1:\(cut.port)", "get", "k"])
+        XCTAssertEqual(r4.status, 1)
+        XCTAssertTrue(r4.stderr.contains("broke before the reply was complete"), r4.stderr)
+
+        let garbage = FakeServer(reply: Array("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\n{\"kvs\":[".utf8))
+        defer { garbage.stop() }
+        let r3 = try etch(["--endpoints", "127.0.0.1:\(garbage.port)", "get", "k"])
+        XCTAssertEqual(r3.status, 1)
+        XCTAssertTrue(r3.stderr.contains("unexpected reply"), r3.stderr)
+        XCTAssertEqual(r3.out, "")
+    }
+
+    func testBinaryValuesAndKeysRoundTrip() throws {
+        let value = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        let key = String(decoding: [0x62, 0x69, 0x6E, 0xC3, 0xA9], as: UTF8.self)
+        XCTAssertEqual(try etch(["--endpoints", cluster.endpoint, "put", key], stdin: value).status, 0)
+        let got = try etch(["--endpoints", cluster.endpoint, "get", key, "--print-value-only"])
+        XCTAssertEqual(got.stdout, value + Data([0x0A]))
+        let hex = try etch(["--endpoints", cluster.endpoint, "get", key, "--hex", "--keys-only"])
+        XCTAssertEqual(hex.out, "\\x62\\x69\\x6e\\xc3\\xa9\n\n")
+        let big = Data(repeating: 0x5A, count: 1_000_000)
+        XCTAssertEqual(try etch(["--endpoints", cluster.endpoint, "put", "big"], stdin: big).status, 0)
+        XCTAssertEqual(try etch(["--endpoints", cluster.endpoint, "get", "big", "--print-value-only"]).stdout.count, big.count + 1)
+    }
+
+    func testServerErrorsShowTheServersMessage() throws {
+        let r = try etch(["--endpoints", cluster.endpoint, "get", "k", "--rev", "9999"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "Error: etcdserver: mvcc: required revision is a future revision\n")
+    }
+
+    func testDebugShowsRequestsWithoutTouchingStdout() throws {
+        _ = try etch(["--endpoints", cluster.endpoint, "put", "dbg", "v"])
+        let r = try etch(["--endpoints", cluster.endpoint, "--debug", "get", "dbg"])
+        XCTAssertEqual(r.out, "dbg\nv\n")
+        XCTAssertTrue(r.stderr.contains("POST http://\(cluster.endpoint)/v3/kv/range -> 200"), r.stderr)
+    }
+
+    func testWatchResumesAfterTheServerIsKilledWithoutLosingOrRepeating() throws {
+        let ep = cluster.endpoint
+        let w = try StreamingProcess(etchBinary, ["--endpoints", ep, "watch", "--prefix", "r/"])
+        defer { _ = w.stop() }
+        usleep(300_000)
+        XCTAssertEqual(try etch(["--endpoints", ep, "put", "r/1", "a"]).status, 0)
+        XCTAssertEqual(w.waitForLines(3).count, 3)
+        cluster.members[0].kill()
+        try cluster.members[0].start()
+        XCTAssertEqual(try etch(["--endpoints", ep, "put", "r/2", "b"]).status, 0)
+        XCTAssertEqual(try etch(["--endpoints", ep, "put", "r/3", "c"]).status, 0)
+        let lines = w.waitForLines(9, seconds: 15)
+        XCTAssertEqual(lines, ["PUT", "r/1", "a", "PUT", "r/2", "b", "PUT", "r/3", "c"], "stderr: \(w.errors)")
+        XCTAssertTrue(w.errors.contains("resuming at revision"), w.errors)
+    }
+
+    func testHelpForEveryCommandHasUsageFlagsAndExamples() throws {
+        for cmd in ["get", "put", "del", "watch", "version"] {
+            let a = try etch(["help", cmd]), b = try etch([cmd, "--help"])
+            XCTAssertEqual(a.status, 0); XCTAssertEqual(a.out, b.out)
+            XCTAssertTrue(a.out.contains("Usage:\n  etch \(cmd)"), a.out)
+            XCTAssertTrue(a.out.contains("Examples:"), cmd)
+            XCTAssertTrue(a.out.contains("--endpoints"), cmd)
+        }
+        let root = try etch(["--help"])
+        XCTAssertEqual(root.status, 0)
+        XCTAssertTrue(root.out.contains("watch"))
+    }
+}
