@@ -145,9 +145,14 @@ cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/nu
 [ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 BENCH_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 BENCH_MACHINE="$(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -srm)"
-BENCH_ETCH="$("$ETCH" --endpoints "$E" version | head -n 1)$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null | sed 's/^/ (commit /; s/$/)/')"
-BENCH_ETCD=$(etcd --version | head -n 1)
-BENCH_ETCDCTL=$(etcdctl version | head -n 1)
+# The commit checked out, and whether Sources/ or Package.swift differ from it (read-only git commands only).
+rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || true)
+if [ -n "$rev" ] && ! git -C "$ROOT" diff-index --quiet HEAD -- Sources Package.swift 2>/dev/null; then
+    rev="$rev, with uncommitted changes to Sources/ or Package.swift"
+fi
+BENCH_ETCH="etch $("$ETCH" --endpoints "$E" version | sed -n 's/^etch version: //p')${rev:+ (checkout: commit $rev)}"
+BENCH_ETCD="etcd $(etcd --version | sed -n 's/^etcd Version: //p')"
+BENCH_ETCDCTL="etcdctl $(etcdctl version | sed -n 's/^etcdctl version: //p')"
 BENCH_CURL=$(curl --version | head -n 1 | cut -d' ' -f1-2)
 BENCH_HYPERFINE=$(hyperfine --version)
 export BENCH_DATE BENCH_MACHINE BENCH_ETCH BENCH_ETCD BENCH_ETCDCTL BENCH_CURL BENCH_HYPERFINE
@@ -164,18 +169,20 @@ ms = lambda s: f"{s * 1000:.2f} ms"
 def load(group):
     """All rounds' wall times per command, and each round's median per command."""
     times = {t: [] for t in tools}
+    cpu = {t: [] for t in tools}  # (user, system) mean seconds of each round
     per_round = []
     for r in range(1, rounds + 1):
         with open(os.path.join(raw, f"{group}-{r}.json")) as f:
-            res = {x["command"]: x["times"] for x in json.load(f)["results"]}
+            res = {x["command"]: x for x in json.load(f)["results"]}
         for t in tools:
-            times[t] += res[t]
-        per_round.append({t: st.median(res[t]) for t in tools})
-    return times, per_round
+            times[t] += res[t]["times"]
+            cpu[t].append((res[t]["user"], res[t]["system"]))
+        per_round.append({t: st.median(res[t]["times"]) for t in tools})
+    return times, per_round, cpu
 
 groups = [("get one key",) + load("get"), ("put one key",) + load("put")]
 
-def ratio(times, per_round, other):
+def ratio(times, per_round, cpu, other):
     whole = st.median(times["etch"]) / st.median(times[other])
     each = [p["etch"] / p[other] for p in per_round]
     return f"{whole:.2f}x ({min(each):.2f}–{max(each):.2f})" if len(each) > 1 else f"{whole:.2f}x"
@@ -194,20 +201,23 @@ print("Median wall time per command, over all runs (lower is better). Ratios are
 print()
 print("| operation | etch | curl (limit) | etcdctl | etch / curl | etch / etcdctl |")
 print("|---|---:|---:|---:|---:|---:|")
-for name, times, per_round in groups:
+for name, times, per_round, cpu in groups:
     m = {t: st.median(times[t]) for t in tools}
     print(f"| {name} | {ms(m['etch'])} | {ms(m['curl'])} | {ms(m['etcdctl'])} "
-          f"| {ratio(times, per_round, 'curl')} | {ratio(times, per_round, 'etcdctl')} |")
+          f"| {ratio(times, per_round, cpu, 'curl')} | {ratio(times, per_round, cpu, 'etcdctl')} |")
 print()
-print("Spread over all runs:")
+print("Spread over all runs, and the CPU time the client process itself used (mean user and system, from hyperfine):")
 print()
-print("| operation | command | mean ± σ | min | max |")
-print("|---|---|---:|---:|---:|")
-for name, times, _ in groups:
+print("| operation | command | mean ± σ | min | max | user | system |")
+print("|---|---|---:|---:|---:|---:|---:|")
+for name, times, _, cpu in groups:
     for t in tools:
         x = times[t]
         sd = st.stdev(x) if len(x) > 1 else 0.0
-        print(f"| {name} | {t} | {ms(st.mean(x))} ± {sd * 1000:.2f} | {ms(min(x))} | {ms(max(x))} |")
+        user = st.mean(u for u, _ in cpu[t])
+        system = st.mean(s for _, s in cpu[t])
+        print(f"| {name} | {t} | {ms(st.mean(x))} ± {sd * 1000:.2f} | {ms(min(x))} | {ms(max(x))} "
+              f"| {ms(user)} | {ms(system)} |")
 
 rss = dict(kv.split("=", 1) for kv in env.get("BENCH_RSS", "").split())
 print()

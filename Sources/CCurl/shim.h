@@ -19,6 +19,15 @@ static inline CURLcode etch_setopt_write_function(CURL *h, etch_write_callback f
 static inline CURLcode etch_setopt_xferinfo_function(CURL *h, etch_xferinfo_callback f) {
     return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, f);
 }
+typedef size_t (*etch_read_callback)(char *buffer, size_t size, size_t nitems, void *userdata);
+static inline CURLcode etch_setopt_read_function(CURL *h, etch_read_callback f) {
+    return curl_easy_setopt(h, CURLOPT_READFUNCTION, f);
+}
+static const size_t ETCH_READFUNC_PAUSE = CURL_READFUNC_PAUSE;
+static const CURLoption ETCH_OPT_READDATA = CURLOPT_READDATA;
+static const int ETCH_PAUSE_CONT = CURLPAUSE_CONT;
+static const short ETCH_WAIT_POLLIN = CURL_WAIT_POLLIN;
+
 static inline CURLcode etch_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode etch_getinfo_offt(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode etch_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }

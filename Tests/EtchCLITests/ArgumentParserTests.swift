@@ -209,3 +209,29 @@ final class CommandArgumentTests: XCTestCase {
         XCTAssertEqual(try o.parsedEndpoints().map(\.baseURL), ["https://h:1"], "TLS files make a bare host:port https")
     }
 }
+
+/// Interactive watch lines, split and interpreted as etcdctl does.
+final class InteractiveWatchTests: XCTestCase {
+    func testArgify() {
+        XCTAssertEqual(InteractiveWatch.argify("watch  --prefix k"), ["watch", "--prefix", "k"])
+        XCTAssertEqual(InteractiveWatch.argify("watch 'a b' \"c\\\"d\""), ["watch", "a b", "c\"d"])
+        XCTAssertEqual(InteractiveWatch.argify(""), [])
+    }
+
+    func testActions() throws {
+        XCTAssertEqual(try InteractiveWatch.action(for: "progress", environment: [:]), .progress)
+        XCTAssertEqual(try InteractiveWatch.action(for: "", environment: [:]), .invalid("Invalid command:  (watch and progress supported)"))
+        XCTAssertEqual(try InteractiveWatch.action(for: "get k", environment: [:]), .invalid("Invalid command get k (only support watch)"))
+        XCTAssertEqual(try InteractiveWatch.action(for: "watch", environment: [:]), .invalid("Invalid command watch (command type or key is not provided)"))
+        XCTAssertEqual(try InteractiveWatch.action(for: "watch a b --prefix", environment: [:]),
+                       .invalid("Invalid command watch a b --prefix (`range_end` and `--prefix` are mutually exclusive)"))
+        guard case let .watch(plan) = try InteractiveWatch.action(for: "watch --rev 3 k -- echo x", environment: [:]) else {
+            return XCTFail("a watch line")
+        }
+        XCTAssertEqual(plan.request.startRevision, 3)
+        XCTAssertEqual(plan.exec, ["echo", "x"])
+        XCTAssertThrowsError(try InteractiveWatch.action(for: "watch k --rev=x", environment: [:])) {
+            XCTAssertEqual(($0 as? CLIError)?.code, .badArgs)
+        }
+    }
+}

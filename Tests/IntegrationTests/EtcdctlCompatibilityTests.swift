@@ -44,6 +44,9 @@ final class EtcdctlCompatibilityTests: XCTestCase {
         "timeout 2 $CTL watch --rev 1 k -- sh -c 'echo \"$ETCD_WATCH_EVENT_TYPE $ETCD_WATCH_KEY $ETCD_WATCH_VALUE $ETCD_WATCH_REVISION\"'",
         "timeout 2 $CTL watch --rev 1 odd -- sh -c 'echo \"$ETCD_WATCH_VALUE\"'",
         "ETCDCTL_WATCH_KEY=d/ timeout 2 $CTL watch --prefix --rev 1",
+        "(printf 'watch --rev 1 --prefix d/ -- echo run\\nprogress\\nbogus\\n'; sleep 1) | $CTL watch -i",
+        "(printf 'watch --rev 1 k -w json\\n'; sleep 1) | $CTL watch -i -w json",
+        "printf 'watch k --rev=x\\n' | $CTL watch -i", "$CTL watch -i </dev/null",
         "curl -s -XPOST $HTTP/v3/kv/compaction -d '{\"revision\":\"5\"}' >/dev/null; $CTL watch --rev 2 k -w json",
         "$CTL watch --rev 2 k", "$CTL watch --rev 2 k -w fields", "$CTL get k --rev 2",
     ]

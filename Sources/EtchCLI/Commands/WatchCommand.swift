@@ -87,9 +87,7 @@ enum WatchCommand {
     }
 
     static func run(_ ctx: Context) throws -> ExitCode {
-        if ctx.arguments.bool("interactive") {
-            throw CLIError(.badFeature, "interactive watch (-i) is not supported by etch yet")
-        }
+        if ctx.arguments.bool("interactive") { return try InteractiveWatch.run(ctx) }
         let plan = try plan(ctx.arguments, environment: ctx.environment)
         let printer = try ctx.printer()
         let client = try ctx.makeClient()
