@@ -1,4 +1,5 @@
 import EtchTransport
+import Glibc
 
 /// Where a watch must restart so that no event is lost or repeated (GATEWAY.md, "Watch stream").
 ///
@@ -56,44 +57,69 @@ public enum WatchEnd: Sendable, Equatable {
     case broken(GatewayError?)
 }
 
+/// Timing rules of a watch connection.
+public struct WatchTiming: Sendable {
+    /// The server must confirm the watch (`created`) within this many milliseconds of the request.
+    public var createMilliseconds: Int
+    /// After this long without a byte, ask the server for a progress notification.
+    public var probeAfterMilliseconds = 5_000
+    /// After this long without a byte, even after a probe, the connection is taken as dead.
+    public var deadAfterMilliseconds = 15_000
+
+    public init(createMilliseconds: Int) { self.createMilliseconds = createMilliseconds }
+}
+
 /// A watch over the gateway's `/v3/watch` stream: decodes messages as bytes arrive, joins fragments, and
 /// keeps the resume point so a broken stream can be re-created without losing or repeating events.
+///
+/// The request body stays open so that, when the stream has been silent for a while, a
+/// `{"progress_request":{}}` can be sent: any answer proves the connection alive. Its answer (watch_id -1)
+/// never moves the resume point, since before etcd 3.4.25 it may come before the watcher caught up.
 public final class WatchSession {
     public let client: GatewayClient
     public private(set) var request: WatchCreateRequest
     public private(set) var resumePoint: ResumePoint
     /// Whether the server has confirmed the watch on some connection.
     public private(set) var established = false
-    /// Called with one line per notable stream event when `--debug` is on.
-    public var debugLog: ((String) -> Void)?
+    /// Whether the last connection delivered a confirmation (so the reconnect backoff can start over).
+    public private(set) var lastConnectionDelivered = false
+    /// The endpoint of the last connection, for messages.
+    public private(set) var lastEndpoint = ""
 
     public init(client: GatewayClient, request: WatchCreateRequest) {
         self.client = client
-        self.request = request
+        var r = request
+        r.fragment = true
+        self.request = r
         self.resumePoint = ResumePoint(startRevision: request.startRevision)
     }
 
     /// Opens one stream at the resume point and delivers whole responses until it ends.
     ///
-    /// Before the watch is established, connection failures try the next endpoint and then throw, so a
-    /// watch on an unreachable cluster fails within the dial timeout instead of hanging.
+    /// Endpoints that cannot be connected to are skipped; when none can be, a watch that was never
+    /// established throws (so it fails within the dial timeout), and an established one reports `.broken`.
     /// `deliver` returns false to stop.
-    public func runConnection(createTimeoutMilliseconds: Int, idleAfterCreate: Int = 0, deliver: (WatchResponse) -> Bool) throws(GatewayError) -> WatchEnd {
+    public func runConnection(timing: WatchTiming, deliver: (WatchResponse) -> Bool) throws(GatewayError) -> WatchEnd {
         var create = request
         create.startRevision = resumePoint.nextRevision
-        let body = create.body()
+        let body = create.body() + [0x0A]
         var failures: [TransportError] = []
+        lastConnectionDelivered = false
         for step in 0..<client.endpoints.count {
             let index = (client.current + step) % client.endpoints.count
             let url = client.watchURL(endpoint: index)
+            lastEndpoint = client.endpoints[index].baseURL
             var framer = LineFramer()
             var joiner = FragmentJoiner()
             var streamError: GatewayError?
             var end: WatchEnd?
             var errorBody: [UInt8] = []
             var sawCreated = false
+            var probeSent = false
+            var deadline: GatewayError?
 
             func handle(_ line: UnsafeRawBufferPointer) {
+                if end != nil || streamError != nil { return }
                 let json: JSON
                 do { json = try JSONParser.parse(line) } catch {
                     streamError = .malformedReply("watch stream line is not JSON (\(error.message))")
@@ -106,27 +132,45 @@ public final class WatchSession {
                 }
                 let piece: WatchResponse
                 do { piece = try WatchResponse(json: result) } catch { streamError = error; return }
+                probeSent = false
+                if piece.watchID == -1 { return }  // the answer to our liveness probe
                 guard let response = joiner.add(piece) else { return }
                 if response.created, !sawCreated {
                     sawCreated = true
                     established = true
+                    lastConnectionDelivered = true
                     client.markCurrent(index)
-                    client.transport.setIdleLimit(milliseconds: idleAfterCreate)
                 }
                 resumePoint.observe(response)
                 if response.canceled { end = .canceled(response) }
                 if !deliver(response) && end == nil { end = .stoppedByConsumer }
             }
 
-            let http = HTTPRequest(url: url, method: .post, body: body,
-                                   headers: client.headers + ["Grpc-Metadata-Hasleader: true"],
-                                   timeoutMilliseconds: 0,
-                                   idleTimeoutMilliseconds: createTimeoutMilliseconds)
+            let transport = client.transport
+            let tick: () -> [UInt8]? = {
+                let quiet = transport.millisecondsSinceLastByte
+                if !sawCreated {
+                    if quiet > timing.createMilliseconds {
+                        deadline = .timedOut(endpoint: self.client.endpoints[index].baseURL, limitMilliseconds: timing.createMilliseconds)
+                        return nil
+                    }
+                    return []
+                }
+                if quiet > timing.deadAfterMilliseconds {
+                    deadline = .malformedReply("no data, not even an answer to a progress request, for \(quiet / 1000)s")
+                    return nil
+                }
+                if quiet > timing.probeAfterMilliseconds && !probeSent {
+                    probeSent = true
+                    return Array("{\"progress_request\":{}}\n".utf8)
+                }
+                return []
+            }
+            let http = HTTPRequest(url: url, method: .post, headers: client.headers + ["Grpc-Metadata-Hasleader: true"])
             var status = 0
             do throws(TransportError) {
-                let result = try client.transport.perform(http) { chunk in
-                    // Until headers say otherwise, assume a stream; an error status body is collected.
-                    if errorBody.count < 65536, !sawCreated { errorBody.append(contentsOf: chunk.prefix(65536)) }
+                let result = try transport.performDuplex(http, initialBody: body, onTick: tick) { chunk in
+                    if !sawCreated, errorBody.count < 65536 { errorBody.append(contentsOf: chunk.prefix(65536)) }
                     framer.feed(chunk, handle)
                     return end == nil && streamError == nil
                 }
@@ -134,28 +178,108 @@ public final class WatchSession {
                 framer.finish(handle)
             } catch {
                 if let end { return end }
-                if let streamError { return .broken(streamError) }
+                if let streamError { return established ? .broken(streamError) : try throwing(streamError) }
+                if let deadline { return established ? .broken(deadline) : try throwing(deadline) }
                 if error.kind == .aborted { return Interrupt.requested ? .interrupted : .stoppedByConsumer }
-                if !error.mayHaveReachedServer && !established {
+                if !error.mayHaveReachedServer {
                     failures.append(error)
                     continue
                 }
-                if !established {
-                    if error.kind == .idle {
-                        throw .timedOut(endpoint: client.endpoints[index].baseURL, limitMilliseconds: createTimeoutMilliseconds)
-                    }
-                    throw .transport(error)
-                }
+                if !established { throw .transport(error) }
                 return .broken(.transport(error))
             }
             if status != 200 {
-                if let e = GatewayError.parseErrorBody(errorBody, httpStatus: status) { throw e }
-                throw .http(status: status, endpoint: client.endpoints[index].baseURL, snippet: GatewayClient.snippet(errorBody))
+                let e = GatewayError.parseErrorBody(errorBody, httpStatus: status)
+                    ?? .http(status: status, endpoint: client.endpoints[index].baseURL, snippet: GatewayClient.snippet(errorBody))
+                if !established { throw e }
+                return .broken(e)
             }
             if let end { return end }
             if !established, let streamError { throw streamError }
             return .broken(streamError)
         }
-        throw .unreachable(failures)
+        if !established { throw .unreachable(failures) }
+        return .broken(.unreachable(failures))
     }
+
+    private func throwing(_ e: GatewayError) throws(GatewayError) -> WatchEnd { throw e }
+}
+
+/// How a resilient watch ended.
+public enum WatchOutcome: Sendable, Equatable {
+    case stoppedByConsumer
+    case interrupted
+    /// The server canceled the watch; for a compaction, `compactRevision` is set.
+    case canceled(WatchResponse)
+    /// No connection succeeded within the retry timeout; the last error says why.
+    case gaveUp(GatewayError?)
+}
+
+/// Keeps a watch going across broken connections: reconnects at once, then with jittered exponential backoff
+/// up to about 2 s (reset when a connection delivers), moving to the next endpoint each time, and re-creates
+/// the watch at its resume point so no event is lost or repeated.
+public final class ResilientWatch {
+    public let session: WatchSession
+    public var timing: WatchTiming
+    /// Give up after this long without a working connection; nil retries forever.
+    public var retryTimeoutMilliseconds: Int?
+    /// One line per reconnect, for stderr.
+    public var notice: (String) -> Void = { _ in }
+
+    public init(session: WatchSession, timing: WatchTiming) {
+        self.session = session
+        self.timing = timing
+    }
+
+    public func run(deliver: (WatchResponse) -> Bool) throws(GatewayError) -> WatchOutcome {
+        var backoff = Backoff()
+        var failingSince: UInt64?
+        while true {
+            let end = try session.runConnection(timing: timing, deliver: deliver)
+            switch end {
+            case .stoppedByConsumer: return .stoppedByConsumer
+            case .interrupted: return .interrupted
+            case let .canceled(r): return .canceled(r)
+            case let .broken(reason):
+                if Interrupt.requested { return .interrupted }
+                let now = monotonicNanoseconds()
+                if session.lastConnectionDelivered {
+                    backoff.reset()
+                    failingSince = now
+                } else if failingSince == nil {
+                    failingSince = now
+                }
+                if let limit = retryTimeoutMilliseconds, let since = failingSince,
+                   now - since > UInt64(limit) * 1_000_000 {
+                    return .gaveUp(reason)
+                }
+                let client = session.client
+                client.markCurrent((client.current + 1) % client.endpoints.count)
+                let delay = backoff.next()
+                notice("etch: watch stream from \(session.lastEndpoint) broke (\(reason?.message ?? "closed by the server")); reconnecting at revision \(session.resumePoint.nextRevision)")
+                var waited = 0
+                while waited < delay && !Interrupt.requested {
+                    usleep(20_000)
+                    waited += 20
+                }
+            }
+        }
+    }
+}
+
+/// Reconnect delays: the first retry at once, then jittered exponential up to about 2 s.
+public struct Backoff: Sendable {
+    private var attempt = 0
+
+    public init() {}
+
+    /// Milliseconds to wait before the next attempt.
+    public mutating func next() -> Int {
+        defer { attempt += 1 }
+        if attempt == 0 { return 0 }
+        let base = min(2000, 50 << min(attempt, 6))
+        return base / 2 + Int.random(in: 0...(base / 2))
+    }
+
+    public mutating func reset() { attempt = 0 }
 }

@@ -126,6 +126,11 @@ public final class HTTPTransport {
         errorBuffer.deallocate()
     }
 
+    /// Milliseconds since the current transfer last received a byte (or started).
+    public var millisecondsSinceLastByte: Int {
+        Int((monotonicNanoseconds() &- lastActivity) / 1_000_000)
+    }
+
     /// Changes the idle limit of the transfer under way (from inside its sink), in milliseconds; 0 turns it off.
     public func setIdleLimit(milliseconds: Int) {
         idleLimitNanoseconds = UInt64(milliseconds) * 1_000_000
@@ -225,8 +230,9 @@ public final class HTTPTransport {
     /// starts with `initialBody`, and whenever `inputFD` is readable `onInput` is called and may return more
     /// body bytes. Returning nil from `onInput` ends the transfer. Used by interactive watch, which sends
     /// several create and progress requests on one watch stream.
-    public func performDuplex(_ request: HTTPRequest, initialBody: [UInt8], inputFD: Int32,
-                              onInput: () -> [UInt8]?, sink: BodySink) throws(TransportError) -> HTTPResult {
+    public func performDuplex(_ request: HTTPRequest, initialBody: [UInt8], inputFD: Int32 = -1,
+                              onInput: () -> [UInt8]? = { nil }, onTick: () -> [UInt8]? = { [] },
+                              sink: BodySink) throws(TransportError) -> HTTPResult {
         let h = handle
         curl_easy_reset(h)
         errorBuffer[0] = 0
@@ -289,6 +295,8 @@ public final class HTTPTransport {
                 transport.lastActivity = monotonicNanoseconds()
                 if Interrupt.requested { transport.stopRequested = true; return 0 }
                 let ok = transport.sink?(UnsafeRawBufferPointer(start: ptr, count: n)) ?? true
+                // A slow consumer (a watch command) is not a silent server.
+                transport.lastActivity = monotonicNanoseconds()
                 if !ok { transport.stopRequested = true; return 0 }
                 return n
             }
@@ -307,21 +315,30 @@ public final class HTTPTransport {
                     finalCode = CURLE_ABORTED_BY_CALLBACK
                     return
                 }
-                var wait = curl_waitfd(fd: inputEnded ? -1 : inputFD, events: ETCH_WAIT_POLLIN, revents: 0)
-                curl_multi_poll(multi, &wait, inputEnded ? 0 : 1, 200, nil)
-                if !inputEnded, wait.revents != 0 {
-                    guard let more = onInput() else {
+                let watchInput = !inputEnded && inputFD >= 0
+                var wait = curl_waitfd(fd: watchInput ? inputFD : -1, events: ETCH_WAIT_POLLIN, revents: 0)
+                curl_multi_poll(multi, &wait, watchInput ? 1 : 0, 200, nil)
+                var more: [UInt8] = []
+                if watchInput, wait.revents != 0 {
+                    guard let input = onInput() else {
                         inputEnded = true
                         stopRequested = true
                         finalCode = CURLE_ABORTED_BY_CALLBACK
                         return
                     }
-                    if !more.isEmpty {
-                        uploadQueue += more
-                        if uploadPaused {
-                            uploadPaused = false
-                            curl_easy_pause(h, ETCH_PAUSE_CONT)
-                        }
+                    more += input
+                }
+                guard let tick = onTick() else {
+                    idleExpired = true
+                    finalCode = CURLE_ABORTED_BY_CALLBACK
+                    return
+                }
+                more += tick
+                if !more.isEmpty {
+                    uploadQueue += more
+                    if uploadPaused {
+                        uploadPaused = false
+                        curl_easy_pause(h, ETCH_PAUSE_CONT)
                     }
                 }
             }

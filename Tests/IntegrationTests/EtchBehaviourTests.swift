@@ -163,7 +163,7 @@ final class EtchBehaviourTests: XCTestCase {
         XCTAssertEqual(try etch(["--endpoints", ep, "put", "r/3", "c"]).status, 0)
         let lines = w.waitForLines(9, seconds: 15)
         XCTAssertEqual(lines, ["PUT", "r/1", "a", "PUT", "r/2", "b", "PUT", "r/3", "c"], "stderr: \(w.errors)")
-        XCTAssertTrue(w.errors.contains("resuming at revision"), w.errors)
+        XCTAssertTrue(w.errors.contains("reconnecting at revision 3"), w.errors)
     }
 
     func testHelpForEveryCommandHasUsageFlagsAndExamples() throws {

@@ -29,6 +29,7 @@ enum WatchCommand {
             FlagSpec("prev-kv", .bool, "get the previous key-value pair before the event happens"),
             FlagSpec("progress-notify", .bool, "get periodic watch progress notification from server"),
             FlagSpec("rev", .int64, default: "0", "Revision to start watching"),
+            FlagSpec("retry-timeout", .duration, "Give up (exit 1) when a broken watch has not reconnected for this long; by default it retries forever"),
         ]
     )
 
@@ -117,30 +118,30 @@ enum WatchCommand {
             }
             return true
         }
-        let createLimit = GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds
-        var backoff = Backoff()
-        while true {
-            let end = try session.runConnection(createTimeoutMilliseconds: createLimit, deliver: deliver)
-            if let execFailure {
-                ctx.notice(execFailure.message)
-                return .error
+        let watch = ResilientWatch(session: session, timing: WatchTiming(
+            createMilliseconds: GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds))
+        watch.notice = ctx.notice
+        if let retry = ctx.arguments.string("retry-timeout") {
+            watch.retryTimeoutMilliseconds = GoDuration.milliseconds(GoDuration.parse(retry) ?? 0)
+        }
+        let outcome = try watch.run(deliver: deliver)
+        if let execFailure {
+            ctx.notice(execFailure.message)
+            return .error
+        }
+        switch outcome {
+        case let .canceled(response):
+            if response.compactRevision != 0 {
+                ctx.notice("etch: the watch needed revision \(session.resumePoint.nextRevision), but the server has compacted its history up to revision \(response.compactRevision)")
             }
-            switch end {
-            case .canceled:
-                throw CLIError(.interrupted, "watch is canceled by the server")
-            case .interrupted:
-                out.flush()
-                Interrupt.exitBySignal()
-            case .stoppedByConsumer:
-                return out.failed ? .io : .success
-            case let .broken(reason):
-                let why = reason?.message ?? "the server closed the stream"
-                let delay = backoff.next()
-                ctx.notice("etch: watch stream broken (\(why)); resuming at revision \(session.resumePoint.nextRevision)")
-                client.markCurrent((client.current + 1) % client.endpoints.count)
-                if delay > 0 { usleep(UInt32(delay * 1000)) }
-                if Interrupt.requested { Interrupt.exitBySignal() }
-            }
+            throw CLIError(.interrupted, "watch is canceled by the server")
+        case .interrupted:
+            out.flush()
+            Interrupt.exitBySignal()
+        case .stoppedByConsumer:
+            return out.failed ? .io : .success
+        case let .gaveUp(reason):
+            throw CLIError(.error, "watch gave up after --retry-timeout without a working connection: \(reason?.message ?? "stream closed")")
         }
     }
 
@@ -193,17 +194,3 @@ enum WatchCommand {
     }
 }
 
-/// Reconnect delays: the first retry at once, then jittered exponential up to about 2 s.
-struct Backoff {
-    private var attempt = 0
-
-    /// Milliseconds to wait before the next attempt.
-    mutating func next() -> Int {
-        defer { attempt += 1 }
-        if attempt == 0 { return 0 }
-        let base = min(2000, 50 << min(attempt, 6))
-        return base / 2 + Int.random(in: 0...(base / 2))
-    }
-
-    mutating func reset() { attempt = 0 }
-}
