@@ -13,6 +13,8 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case interrupted = 5
     /// Reading input or writing output failed.
     case io = 6
+    /// etch only: `watch --timeout` or `wait --timeout` ran out (the code GNU timeout uses).
+    case timedOut = 124
     /// Missing arguments or conflicting flags.
     case badArgs = 128
 }

@@ -55,6 +55,8 @@ public enum WatchEnd: Sendable, Equatable {
     case canceled(WatchResponse)
     /// The stream ended or broke after it was established; nil when it closed without a word.
     case broken(GatewayError?)
+    /// The caller's deadline passed.
+    case deadline
 }
 
 /// Timing rules of a watch connection.
@@ -65,6 +67,8 @@ public struct WatchTiming: Sendable {
     public var probeAfterMilliseconds = 5_000
     /// After this long without a byte, even after a probe, the connection is taken as dead.
     public var deadAfterMilliseconds = 15_000
+    /// Stop at this CLOCK_MONOTONIC time (nanoseconds), for `--timeout`; nil for never.
+    public var stopAt: UInt64?
 
     public init(createMilliseconds: Int) { self.createMilliseconds = createMilliseconds }
 }
@@ -117,6 +121,7 @@ public final class WatchSession {
             var sawCreated = false
             var probeSent = false
             var deadline: GatewayError?
+            var pastStopTime = false
 
             func handle(_ line: UnsafeRawBufferPointer) {
                 if end != nil || streamError != nil { return }
@@ -148,6 +153,10 @@ public final class WatchSession {
 
             let transport = client.transport
             let tick: () -> [UInt8]? = {
+                if let stop = timing.stopAt, monotonicNanoseconds() >= stop {
+                    pastStopTime = true
+                    return nil
+                }
                 let quiet = transport.millisecondsSinceLastByte
                 if !sawCreated {
                     if quiet > timing.createMilliseconds {
@@ -178,6 +187,7 @@ public final class WatchSession {
                 framer.finish(handle)
             } catch {
                 if let end { return end }
+                if pastStopTime { return .deadline }
                 if let streamError { return established ? .broken(streamError) : try throwing(streamError) }
                 if let deadline { return established ? .broken(deadline) : try throwing(deadline) }
                 if error.kind == .aborted { return Interrupt.requested ? .interrupted : .stoppedByConsumer }
@@ -213,6 +223,8 @@ public enum WatchOutcome: Sendable, Equatable {
     case canceled(WatchResponse)
     /// No connection succeeded within the retry timeout; the last error says why.
     case gaveUp(GatewayError?)
+    /// The deadline in the timing passed.
+    case deadline
 }
 
 /// Keeps a watch going across broken connections: reconnects at once, then with jittered exponential backoff
@@ -239,8 +251,10 @@ public final class ResilientWatch {
             switch end {
             case .stoppedByConsumer: return .stoppedByConsumer
             case .interrupted: return .interrupted
+            case .deadline: return .deadline
             case let .canceled(r): return .canceled(r)
             case let .broken(reason):
+                if let stop = timing.stopAt, monotonicNanoseconds() >= stop { return .deadline }
                 if Interrupt.requested { return .interrupted }
                 let now = monotonicNanoseconds()
                 if session.lastConnectionDelivered {

@@ -10,6 +10,7 @@ enum Registry {
         Entry(spec: PutCommand.spec, run: PutCommand.run),
         Entry(spec: DelCommand.spec, run: DelCommand.run),
         Entry(spec: WatchCommand.spec, run: WatchCommand.run),
+        Entry(spec: WaitCommand.spec, run: WaitCommand.run),
         Entry(spec: VersionCommand.spec, run: VersionCommand.run),
         Entry(spec: HelpCommand.spec, run: HelpCommand.run),
     ]
@@ -21,6 +22,9 @@ enum Registry {
         "member", "migrate", "move-leader", "role", "snapshot", "txn", "user",
     ]
 
+    /// Commands etcdctl does not have.
+    static let etchOnly: Set<String> = ["wait"]
+
     enum Lookup: Equatable {
         case found(String)
         case notImplemented(String)
@@ -31,11 +35,13 @@ enum Registry {
     static func lookup(_ name: String) -> Lookup {
         let ours = commands.map(\.spec.name)
         let all = ours + etcdctlOnly
+        // etch's own commands match by exact name only, so etcdctl's abbreviations (`w` for watch) keep working.
+        let prefixable = all.filter { !etchOnly.contains($0) }
         var resolved: String?
         if all.contains(name) {
             resolved = name
         } else if !name.isEmpty {
-            let matches = all.filter { $0.hasPrefix(name) }
+            let matches = prefixable.filter { $0.hasPrefix(name) }
             if matches.count == 1 { resolved = matches[0] }
         }
         if let r = resolved { return ours.contains(r) ? .found(r) : .notImplemented(r) }

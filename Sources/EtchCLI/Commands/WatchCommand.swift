@@ -29,6 +29,8 @@ enum WatchCommand {
             FlagSpec("prev-kv", .bool, "get the previous key-value pair before the event happens"),
             FlagSpec("progress-notify", .bool, "get periodic watch progress notification from server"),
             FlagSpec("rev", .int64, default: "0", "Revision to start watching"),
+            FlagSpec("max-events", .int64, default: "0", "Exit 0 after printing this many events (0: no limit)"),
+            FlagSpec("timeout", .duration, "Exit with code 124 when the watch has run this long"),
             FlagSpec("retry-timeout", .duration, "Give up (exit 1) when a broken watch has not reconnected for this long; by default it retries forever"),
         ]
     )
@@ -95,8 +97,15 @@ enum WatchCommand {
         let session = WatchSession(client: client, request: plan.request)
         let out = ctx.stdout
         var execFailure: CLIError?
-        let deliver: (WatchResponse) -> Bool = { response in
+        let maxEvents = Int(ctx.arguments.string("max-events") ?? "0") ?? 0
+        var eventsLeft = maxEvents
+        let deliver: (WatchResponse) -> Bool = { original in
+            var response = original
             if response.created && !response.canceled { return true }
+            if maxEvents > 0 && response.events.count >= eventsLeft {
+                response.events = Array(response.events.prefix(eventsLeft))
+            }
+            eventsLeft -= response.events.count
             if response.canceled {
                 ctx.notice("watch was canceled (\(cancelReason(response)))")
             }
@@ -116,11 +125,14 @@ enum WatchCommand {
                     }
                 }
             }
-            return true
+            return !(maxEvents > 0 && eventsLeft <= 0)
         }
         let watch = ResilientWatch(session: session, timing: WatchTiming(
             createMilliseconds: GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds))
         watch.notice = ctx.notice
+        if let limit = ctx.arguments.string("timeout"), let ns = GoDuration.parse(limit) {
+            watch.timing.stopAt = monotonicNanoseconds() + UInt64(max(0, ns))
+        }
         if let retry = ctx.arguments.string("retry-timeout") {
             watch.retryTimeoutMilliseconds = GoDuration.milliseconds(GoDuration.parse(retry) ?? 0)
         }
@@ -140,6 +152,9 @@ enum WatchCommand {
             Interrupt.exitBySignal()
         case .stoppedByConsumer:
             return out.failed ? .io : .success
+        case .deadline:
+            out.flush()
+            throw CLIError(.timedOut, "watch ended by --timeout \(ctx.arguments.string("timeout") ?? "")")
         case let .gaveUp(reason):
             throw CLIError(.error, "watch gave up after --retry-timeout without a working connection: \(reason?.message ?? "stream closed")")
         }
