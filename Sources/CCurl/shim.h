@@ -30,6 +30,17 @@ static const short ETCH_WAIT_POLLIN = CURL_WAIT_POLLIN;
 
 static inline CURLcode etch_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode etch_getinfo_offt(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+typedef int (*etch_sockopt_callback)(void *userdata, curl_socket_t fd, curlsocktype purpose);
+static inline CURLcode etch_setopt_sockopt_function(CURL *h, etch_sockopt_callback f) {
+    return curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, f);
+}
+static const CURLoption ETCH_OPT_SOCKOPTDATA = CURLOPT_SOCKOPTDATA;
+
+static inline curl_socket_t etch_active_socket(CURL *h) {
+    curl_socket_t s = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK) return CURL_SOCKET_BAD;
+    return s;
+}
 static inline CURLcode etch_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 
 // Option and info constants, as plain values: some are macros Swift does not import.

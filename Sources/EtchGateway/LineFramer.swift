@@ -36,6 +36,12 @@ public struct LineFramer {
         line.withUnsafeBytes { b in if !isBlank(b) { onLine(b) } }
     }
 
+    /// Takes the partial line received so far (after a broken stream), leaving the framer empty.
+    public mutating func takePending() -> [UInt8] {
+        defer { pending.removeAll() }
+        return pending
+    }
+
     /// Bytes received but not yet delivered as a line.
     public var pendingCount: Int { pending.count }
 

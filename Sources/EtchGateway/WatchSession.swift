@@ -6,16 +6,40 @@ import Glibc
 /// After events: the last event's mod_revision + 1 (never the header's revision, which during catch-up is the
 /// store's current revision, ahead of the events). After a progress notification: header revision + 1.
 /// For a watch started at "now": the created header's revision + 1.
+///
+/// After a stream cut in the middle of a message, the complete events received so far are delivered too; then
+/// the last revision may be only partly seen (a transaction's events share one revision), so the point stays
+/// at that revision and remembers how many of its events were delivered, to drop them when they come again.
 public struct ResumePoint: Equatable, Sendable {
     /// The revision to start from on reconnect; 0 until known ("now").
     public private(set) var nextRevision: Int64
+    /// How many events of `nextRevision` were already delivered (after a salvaged partial message).
+    public private(set) var deliveredAtNext = 0
 
     public init(startRevision: Int64) { nextRevision = startRevision }
+
+    /// Advances the point past the events of a message cut short: the last revision may be incomplete.
+    public mutating func observePartial(_ events: [Event]) {
+        guard let last = events.last?.kv.modRevision else { return }
+        let atLast = events.reversed().prefix { $0.kv.modRevision == last }.count
+        if last == nextRevision { deliveredAtNext += atLast } else { nextRevision = last; deliveredAtNext = atLast }
+    }
+
+    /// Drops the events a previous connection already delivered, from the first response of a new one.
+    public mutating func dropRedelivered(_ events: inout [Event]) {
+        guard deliveredAtNext > 0 else { return }
+        var dropped = 0
+        while dropped < deliveredAtNext, dropped < events.count, events[dropped].kv.modRevision == nextRevision { dropped += 1 }
+        if dropped > 0 { events.removeFirst(dropped) }
+        deliveredAtNext -= dropped
+        if !events.isEmpty { deliveredAtNext = 0 }
+    }
 
     /// Advances the point past what `response` delivered.
     public mutating func observe(_ response: WatchResponse) {
         if let last = response.events.last {
             nextRevision = max(nextRevision, last.kv.modRevision + 1)
+            deliveredAtNext = 0
         } else if response.created {
             if nextRevision == 0 { nextRevision = response.header.revision + 1 }
         } else if response.isProgressNotify {
@@ -43,6 +67,43 @@ public struct FragmentJoiner: Sendable {
         whole.fragment = false
         return whole
     }
+}
+
+/// The complete events at the start of a watch message that was cut off: the header and each event object
+/// that arrived whole. Used only after a broken stream, so a connection cut every few KB still makes progress
+/// through a catch-up message of hundreds of KB.
+public func salvageEvents(_ partial: [UInt8]) -> (ResponseHeader, [Event])? {
+    guard let eventsKey = partial.firstRange(of: Array("\"events\":[".utf8)) else { return nil }
+    // The header comes before the events (protobuf field order), so the prefix up to them parses once closed.
+    var headerJSON = Array(partial[..<eventsKey.lowerBound])
+    while let last = headerJSON.last, last == UInt8(ascii: ",") || last == 0x20 { headerJSON.removeLast() }
+    headerJSON += Array("}}".utf8)
+    guard let outer = try? JSONParser.parse(headerJSON), let result = outer["result"],
+          let header = try? ResponseHeader(json: result["header"]) else { return nil }
+    var events: [Event] = []
+    var depth = 0, inString = false, escaped = false, start = -1
+    var i = eventsKey.upperBound
+    while i < partial.count {
+        let c = partial[i]
+        if inString {
+            if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inString = false }
+        } else if c == UInt8(ascii: "\"") {
+            inString = true
+        } else if c == UInt8(ascii: "{") {
+            if depth == 0 { start = i }
+            depth += 1
+        } else if c == UInt8(ascii: "}") {
+            depth -= 1
+            if depth == 0, start >= 0 {
+                guard let json = try? JSONParser.parse(partial[start...i]), let event = try? Event(json: json) else { return nil }
+                events.append(event)
+            }
+        } else if c == UInt8(ascii: "]") && depth == 0 {
+            break
+        }
+        i += 1
+    }
+    return (header, events)
 }
 
 /// How one watch connection ended.
@@ -139,7 +200,12 @@ public final class WatchSession {
                 do { piece = try WatchResponse(json: result) } catch { streamError = error; return }
                 probeSent = false
                 if piece.watchID == -1 { return }  // the answer to our liveness probe
-                guard let response = joiner.add(piece) else { return }
+                guard var response = joiner.add(piece) else { return }
+                if !response.events.isEmpty {
+                    resumePoint.dropRedelivered(&response.events)
+                    // All of it was delivered before the last cut: not a progress notification.
+                    if response.events.isEmpty { return }
+                }
                 if response.created, !sawCreated {
                     sawCreated = true
                     established = true
@@ -149,6 +215,17 @@ public final class WatchSession {
                 resumePoint.observe(response)
                 if response.canceled { end = .canceled(response) }
                 if !deliver(response) && end == nil { end = .stoppedByConsumer }
+            }
+
+            /// After a cut: deliver the whole events of the message that was cut short.
+            func salvage() {
+                let partial = framer.takePending()
+                guard sawCreated, end == nil, !partial.isEmpty, let (header, found) = salvageEvents(partial) else { return }
+                var events = found
+                resumePoint.dropRedelivered(&events)
+                guard !events.isEmpty else { return }
+                resumePoint.observePartial(events)
+                if !deliver(WatchResponse(header: header, events: events)) { end = .stoppedByConsumer }
             }
 
             let transport = client.transport
@@ -186,6 +263,7 @@ public final class WatchSession {
                 status = result.status
                 framer.finish(handle)
             } catch {
+                if error.kind != .aborted { salvage() }
                 if let end { return end }
                 if pastStopTime { return .deadline }
                 if let streamError { return established ? .broken(streamError) : try throwing(streamError) }

@@ -225,6 +225,9 @@ public final class HTTPTransport {
     /// Bytes waiting to go out on a streamed request body (duplex mode).
     private var uploadQueue: [UInt8] = []
     private var uploadPaused = false
+    /// The socket of the most recent connection, as libcurl created it.
+    private var connectionSocket: Int32 = -1
+    private var receivedAny = false
 
     /// Performs one exchange whose request body is a stream fed while the response streams back: the request
     /// starts with `initialBody`, and whenever `inputFD` is readable `onInput` is called and may return more
@@ -275,6 +278,11 @@ public final class HTTPTransport {
             etch_setopt_slist(h, ETCH_OPT_HTTPHEADER, headerList)
             let me = Unmanaged.passUnretained(self).toOpaque()
             etch_setopt_pointer(h, ETCH_OPT_READDATA, me)
+            etch_setopt_pointer(h, ETCH_OPT_SOCKOPTDATA, me)
+            etch_setopt_sockopt_function(h) { user, fd, _ in
+                Unmanaged<HTTPTransport>.fromOpaque(user!).takeUnretainedValue().connectionSocket = fd
+                return 0
+            }
             etch_setopt_read_function(h) { buffer, size, count, user in
                 let transport = Unmanaged<HTTPTransport>.fromOpaque(user!).takeUnretainedValue()
                 if transport.uploadQueue.isEmpty {
@@ -293,6 +301,7 @@ public final class HTTPTransport {
                 let transport = Unmanaged<HTTPTransport>.fromOpaque(user!).takeUnretainedValue()
                 let n = size * count
                 transport.lastActivity = monotonicNanoseconds()
+                transport.receivedAny = true
                 if Interrupt.requested { transport.stopRequested = true; return 0 }
                 let ok = transport.sink?(UnsafeRawBufferPointer(start: ptr, count: n)) ?? true
                 // A slow consumer (a watch command) is not a silent server.
@@ -303,7 +312,10 @@ public final class HTTPTransport {
             curl_multi_add_handle(multi, h)
             defer { curl_multi_remove_handle(multi, h) }
             var running: Int32 = 1
+            connectionSocket = -1
+            receivedAny = false
             while true {
+                let received = receivedAny
                 curl_multi_perform(multi, &running)
                 var queued: Int32 = 0
                 if let msg = curl_multi_info_read(multi, &queued), msg.pointee.msg == CURLMSG_DONE {
@@ -327,6 +339,30 @@ public final class HTTPTransport {
                         return
                     }
                     more += input
+                }
+                // libcurl 7.88 stops watching a socket that reached EOF mid-body while the upload is paused, and
+                // the transfer hangs. Notice the hang-up here and end the transfer as broken: curl stops
+                // reporting the connection's socket once it has seen the EOF, or the socket shows a hang-up
+                // (0x2000 is POLLRDHUP) with nothing left to read.
+                let sock = connectionSocket
+                var peerGone = false
+                if sock >= 0, received {
+                    var p = pollfd(fd: sock, events: Int16(POLLIN) | Int16(0x2000), revents: 0)
+                    if poll(&p, 1, 0) == 1, p.revents & (Int16(0x2000) | Int16(POLLHUP) | Int16(POLLERR)) != 0,
+                       p.revents & Int16(POLLIN) == 0 || peekEOF(sock) {
+                        peerGone = true
+                    }
+                }
+                if peerGone {
+                    curl_multi_perform(multi, &running)
+                    if let msg = curl_multi_info_read(multi, &queued), msg.pointee.msg == CURLMSG_DONE {
+                        finalCode = msg.pointee.data.result
+                        return
+                    }
+                    finalCode = CURLE_PARTIAL_FILE
+                    let message = "connection closed by the server in the middle of the stream"
+                    _ = message.withCString { strncpy(errorBuffer, $0, Int(CURL_ERROR_SIZE)) }
+                    return
                 }
                 guard let tick = onTick() else {
                     idleExpired = true
@@ -397,4 +433,10 @@ public func monotonicNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Whether a socket that signals readable has only the end of the stream left (recv would return 0).
+func peekEOF(_ sock: Int32) -> Bool {
+    var byte: UInt8 = 0
+    return recv(sock, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) == 0
 }

@@ -136,3 +136,33 @@ final class ResumePointTests: XCTestCase {
         XCTAssertEqual(String(decoding: r.body(), as: UTF8.self), #"{"key":"AA==","range_end":"AA==","sort_order":"DESCEND","sort_target":"MOD"}"#)
     }
 }
+
+/// Salvaging the whole events of a message cut mid-line, and resuming without loss or repetition.
+final class SalvageTests: XCTestCase {
+    let message = #"{"result":{"header":{"cluster_id":"1","member_id":"2","revision":"90","raft_term":"3"},"events":[{"kv":{"key":"YQ==","mod_revision":"5","value":"eA=="}},{"kv":{"key":"Yg==","mod_revision":"6"}},{"type":"DELETE","kv":{"key":"Yw==","mod_revision":"6"}},{"kv":{"key":"ZA==","mod_revision":"7"}}]}}"#
+
+    func testEveryCutPointSalvagesOnlyWholeEvents() {
+        let bytes = Array(message.utf8)
+        var counts: [Int] = []
+        for cut in 0..<bytes.count {
+            let (_, events) = salvageEvents(Array(bytes[..<cut])) ?? (ResponseHeader(), [])
+            counts.append(events.count)
+            for (i, e) in events.enumerated() { XCTAssertEqual(e.kv.modRevision, [5, 6, 6, 7][i]) }
+        }
+        XCTAssertEqual(counts.max(), 4)
+        XCTAssertEqual(counts, counts.sorted(), "more bytes never salvage fewer events")
+        XCTAssertEqual(salvageEvents(Array(bytes.prefix(150)))?.0.revision, 90)
+    }
+
+    func testResumeAfterATransactionCutInHalf() {
+        var p = ResumePoint(startRevision: 5)
+        let all = salvageEvents(Array(message.utf8))!.1
+        p.observePartial(Array(all.prefix(2)))  // delivered rev 5 and the first event of rev 6
+        XCTAssertEqual(p.nextRevision, 6)
+        XCTAssertEqual(p.deliveredAtNext, 1)
+        var again = Array(all.dropFirst())    // the server replays from revision 6
+        p.dropRedelivered(&again)
+        XCTAssertEqual(again.map(\.type), [.delete, .put], "the first event of rev 6 is not printed twice, the second is not lost")
+        XCTAssertEqual(p.deliveredAtNext, 0)
+    }
+}

@@ -53,13 +53,15 @@ final class EtcdMember {
     let peerPort: Int
     let dataDir: String
     let initialCluster: String
+    let token: String
     private(set) var process: Process?
 
     var endpoint: String { "127.0.0.1:\(clientPort)" }
     var peerURL: String { "http://127.0.0.1:\(peerPort)" }
 
-    init(name: String, clientPort: Int = freePort(), peerPort: Int = freePort(), dataDir: String, initialCluster: String? = nil) {
+    init(name: String, clientPort: Int = freePort(), peerPort: Int = freePort(), dataDir: String, initialCluster: String? = nil, token: String) {
         self.name = name
+        self.token = token
         self.clientPort = clientPort
         self.peerPort = peerPort
         self.dataDir = dataDir
@@ -74,7 +76,7 @@ final class EtcdMember {
             "--name", name, "--data-dir", dataDir,
             "--listen-client-urls", "http://127.0.0.1:\(clientPort)", "--advertise-client-urls", "http://127.0.0.1:\(clientPort)",
             "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
-            "--initial-cluster", initialCluster, "--initial-cluster-token", "etch-test-\(clientPort)",
+            "--initial-cluster", initialCluster, "--initial-cluster-token", token,
             "--log-level", "error",
         ]
         let log = FileHandle(forWritingAtPath: dataDir + ".log") ?? {
@@ -125,7 +127,8 @@ final class EtcdCluster {
         let peers = (0..<size).map { _ in freePort() }
         let initial = peers.enumerated().map { "m\($0.offset)=http://127.0.0.1:\($0.element)" }.joined(separator: ",")
         for i in 0..<size {
-            ms.append(EtcdMember(name: "m\(i)", peerPort: peers[i], dataDir: directory + "/m\(i)", initialCluster: initial))
+            ms.append(EtcdMember(name: "m\(i)", peerPort: peers[i], dataDir: directory + "/m\(i)", initialCluster: initial,
+                                 token: "etch-test-\(peers[0])"))
         }
         members = ms
         for m in members { try m.start(wait: false) }

@@ -29,6 +29,8 @@ enum WatchCommand {
             FlagSpec("prev-kv", .bool, "get the previous key-value pair before the event happens"),
             FlagSpec("progress-notify", .bool, "get periodic watch progress notification from server"),
             FlagSpec("rev", .int64, default: "0", "Revision to start watching"),
+            FlagSpec("list", .bool, "First print the current keys as PUT events at one revision, then follow changes from there; after a compaction, list again and print the difference"),
+            FlagSpec("resync", .duration, "With --list: re-print every current key as a PUT at this interval"),
             FlagSpec("max-events", .int64, default: "0", "Exit 0 after printing this many events (0: no limit)"),
             FlagSpec("timeout", .duration, "Exit with code 124 when the watch has run this long"),
             FlagSpec("retry-timeout", .duration, "Give up (exit 1) when a broken watch has not reconnected for this long; by default it retries forever"),
@@ -127,16 +129,24 @@ enum WatchCommand {
             }
             return !(maxEvents > 0 && eventsLeft <= 0)
         }
-        let watch = ResilientWatch(session: session, timing: WatchTiming(
-            createMilliseconds: GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds))
-        watch.notice = ctx.notice
-        if let limit = ctx.arguments.string("timeout"), let ns = GoDuration.parse(limit) {
-            watch.timing.stopAt = monotonicNanoseconds() + UInt64(max(0, ns))
+        let timing = WatchTiming(
+            createMilliseconds: GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds)
+        let userStop = ctx.arguments.string("timeout").flatMap(GoDuration.parse).map { monotonicNanoseconds() + UInt64(max(0, $0)) }
+        let retryTimeout = ctx.arguments.string("retry-timeout").flatMap(GoDuration.parse).map(GoDuration.milliseconds)
+        let outcome: WatchOutcome
+        if ctx.arguments.bool("list") {
+            if plan.request.startRevision != 0 { throw CLIError(.badArgs, "--list starts from the current state: it cannot be combined with --rev") }
+            let resync = ctx.arguments.string("resync").flatMap(GoDuration.parse).map { UInt64(max(1_000_000, $0)) }
+            var lister = ListWatch(ctx: ctx, client: client, request: plan.request, emit: deliver)
+            outcome = try lister.run(timing: timing, userStop: userStop, resyncNanoseconds: resync, retryTimeout: retryTimeout)
+        } else {
+            if ctx.arguments.isSet("resync") { throw CLIError(.badArgs, "--resync needs --list") }
+            let watch = ResilientWatch(session: session, timing: timing)
+            watch.notice = ctx.notice
+            watch.timing.stopAt = userStop
+            watch.retryTimeoutMilliseconds = retryTimeout
+            outcome = try watch.run(deliver: deliver)
         }
-        if let retry = ctx.arguments.string("retry-timeout") {
-            watch.retryTimeoutMilliseconds = GoDuration.milliseconds(GoDuration.parse(retry) ?? 0)
-        }
-        let outcome = try watch.run(deliver: deliver)
         if let execFailure {
             ctx.notice(execFailure.message)
             return .error
