@@ -179,3 +179,63 @@ final class EtchBehaviourTests: XCTestCase {
         XCTAssertTrue(root.out.contains("watch"))
     }
 }
+
+/// Scripting features: ends after N events, time limits, list-then-watch and wait.
+final class ScriptingTests: XCTestCase {
+    var cluster: EtcdCluster!
+
+    override func setUpWithError() throws { cluster = try EtcdCluster() }
+    override func tearDown() { cluster?.stop() }
+
+    func testMaxEventsAndTimeout() throws {
+        let ep = cluster.endpoint
+        for i in 1...3 { _ = try etch(["--endpoints", ep, "put", "m/\(i)", "v\(i)"]) }
+        let r = try etch(["--endpoints", ep, "watch", "--prefix", "m/", "--rev", "1", "--max-events", "2"], timeout: 10)
+        XCTAssertEqual(r.status, 0)
+        XCTAssertEqual(r.out, "PUT\nm/1\nv1\nPUT\nm/2\nv2\n", "only two events, although the replay carries three in one response")
+        let t = try etch(["--endpoints", ep, "watch", "nothing", "--timeout", "1s"], timeout: 10)
+        XCTAssertEqual(t.status, 124)
+        XCTAssertLessThan(t.seconds, 4)
+    }
+
+    func testListThenWatch() throws {
+        let ep = cluster.endpoint
+        _ = try etch(["--endpoints", ep, "put", "l/a", "1"])
+        _ = try etch(["--endpoints", ep, "put", "l/b", "2"])
+        let w = try StreamingProcess(etchBinary, ["--endpoints", ep, "watch", "--prefix", "l/", "--list"])
+        defer { _ = w.stop() }
+        XCTAssertEqual(w.waitForLines(6), ["PUT", "l/a", "1", "PUT", "l/b", "2"])
+        _ = try etch(["--endpoints", ep, "del", "l/a"])
+        XCTAssertEqual(Array(w.waitForLines(9).suffix(3)), ["DELETE", "l/a", ""])
+    }
+
+    func testResyncReprintsEveryKey() throws {
+        let ep = cluster.endpoint
+        _ = try etch(["--endpoints", ep, "put", "s/a", "1"])
+        let r = try etch(["--endpoints", ep, "watch", "--prefix", "s/", "--list", "--resync", "700ms", "--timeout", "1900ms"], timeout: 10)
+        XCTAssertEqual(r.status, 124)
+        XCTAssertEqual(r.out, "PUT\ns/a\n1\nPUT\ns/a\n1\nPUT\ns/a\n1\n", "the first list and two resyncs")
+    }
+
+    func testWait() throws {
+        let ep = cluster.endpoint
+        let later = Thread { usleep(400_000); _ = try? etch(["--endpoints", ep, "put", "ready", "yes"]) }
+        later.start()
+        let r = try etch(["--endpoints", ep, "wait", "ready", "--for", "value=yes", "--timeout", "10s"], timeout: 15)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.out, "ready\nyes\n")
+        let q = try etch(["--endpoints", ep, "wait", "ready", "--for", "exists", "-q"])
+        XCTAssertEqual(q.status, 0); XCTAssertEqual(q.out, "")
+        let t = try etch(["--endpoints", ep, "wait", "ready", "--for", "deleted", "--timeout", "1s"], timeout: 10)
+        XCTAssertEqual(t.status, 124)
+        XCTAssertTrue(t.stderr.contains("timed out"), t.stderr)
+        let changed = try StreamingProcess(etchBinary, ["--endpoints", ep, "wait", "ready", "--for", "changed", "-w", "json"])
+        usleep(400_000)
+        _ = try etch(["--endpoints", ep, "put", "ready", "again"])
+        changed.process.waitUntilExit()
+        XCTAssertEqual(changed.process.terminationStatus, 0)
+        XCTAssertTrue(changed.output.contains("\"value\":\"YWdhaW4=\""), changed.output)
+        let bad = try etch(["--endpoints", ep, "wait", "ready", "--for", "sometime"])
+        XCTAssertEqual(bad.status, 128)
+    }
+}
