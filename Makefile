@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -Osize
 RELEASE_BIN = .build/release/etch
 
-.PHONY: all deps build release test unit integration demo bench clean
+.PHONY: all deps build release test unit integration demo bench bench-watch clean
 
 all: release
 
@@ -35,6 +35,9 @@ demo: release
 bench: release
 	@sh scripts/install-deps.sh hyperfine
 	@sh scripts/bench.sh $(CURDIR)/$(RELEASE_BIN)
+
+bench-watch: release
+	@python3 scripts/watch-bench.py $(CURDIR)/$(RELEASE_BIN)
 
 clean:
 	rm -rf .build

@@ -137,6 +137,25 @@ public final class HTTPTransport {
         lastActivity = monotonicNanoseconds()
     }
 
+    /// The options every request shares: URL, no proxy, no signals, timeouts and TLS files.
+    private func configureConnection(_ request: HTTPRequest) {
+        let h = handle
+        etch_setopt_string(h, ETCH_OPT_URL, request.url)
+        etch_setopt_long(h, ETCH_OPT_NOSIGNAL, 1)
+        etch_setopt_long(h, ETCH_OPT_TCP_NODELAY, 1)
+        etch_setopt_long(h, ETCH_OPT_HTTP_VERSION, ETCH_HTTP_VERSION_1_1)
+        etch_setopt_string(h, ETCH_OPT_PROXY, "")
+        etch_setopt_pointer(h, ETCH_OPT_ERRORBUFFER, errorBuffer)
+        etch_setopt_long(h, ETCH_OPT_CONNECTTIMEOUT_MS, max(1, options.connectTimeoutMilliseconds))
+        if let ca = options.caFile { etch_setopt_string(h, ETCH_OPT_CAINFO, ca) }
+        if let cert = options.certFile { etch_setopt_string(h, ETCH_OPT_SSLCERT, cert) }
+        if let key = options.keyFile { etch_setopt_string(h, ETCH_OPT_SSLKEY, key) }
+        if options.insecureSkipVerify {
+            etch_setopt_long(h, ETCH_OPT_SSL_VERIFYPEER, 0)
+            etch_setopt_long(h, ETCH_OPT_SSL_VERIFYHOST, 0)
+        }
+    }
+
     /// Performs one exchange, handing body bytes to `sink` as they arrive.
     public func perform(_ request: HTTPRequest, sink: BodySink) throws(TransportError) -> HTTPResult {
         let h = handle
@@ -153,21 +172,8 @@ public final class HTTPTransport {
             self.lastActivity = monotonicNanoseconds()
             defer { self.sink = nil }
             return request.body.withUnsafeBufferPointer { body in
-                etch_setopt_string(h, ETCH_OPT_URL, request.url)
-                etch_setopt_long(h, ETCH_OPT_NOSIGNAL, 1)
-                etch_setopt_long(h, ETCH_OPT_TCP_NODELAY, 1)
-                etch_setopt_long(h, ETCH_OPT_HTTP_VERSION, ETCH_HTTP_VERSION_1_1)
-                etch_setopt_string(h, ETCH_OPT_PROXY, "")
-                etch_setopt_pointer(h, ETCH_OPT_ERRORBUFFER, errorBuffer)
-                etch_setopt_long(h, ETCH_OPT_CONNECTTIMEOUT_MS, max(1, options.connectTimeoutMilliseconds))
+                configureConnection(request)
                 etch_setopt_long(h, ETCH_OPT_TIMEOUT_MS, request.timeoutMilliseconds)
-                if let ca = options.caFile { etch_setopt_string(h, ETCH_OPT_CAINFO, ca) }
-                if let cert = options.certFile { etch_setopt_string(h, ETCH_OPT_SSLCERT, cert) }
-                if let key = options.keyFile { etch_setopt_string(h, ETCH_OPT_SSLKEY, key) }
-                if options.insecureSkipVerify {
-                    etch_setopt_long(h, ETCH_OPT_SSL_VERIFYPEER, 0)
-                    etch_setopt_long(h, ETCH_OPT_SSL_VERIFYHOST, 0)
-                }
                 switch request.method {
                 case .get:
                     etch_setopt_long(h, ETCH_OPT_HTTPGET, 1)
@@ -254,20 +260,7 @@ public final class HTTPTransport {
             self.idleLimitNanoseconds = UInt64(request.idleTimeoutMilliseconds) * 1_000_000
             self.lastActivity = monotonicNanoseconds()
             defer { self.sink = nil }
-            etch_setopt_string(h, ETCH_OPT_URL, request.url)
-            etch_setopt_long(h, ETCH_OPT_NOSIGNAL, 1)
-            etch_setopt_long(h, ETCH_OPT_TCP_NODELAY, 1)
-            etch_setopt_long(h, ETCH_OPT_HTTP_VERSION, ETCH_HTTP_VERSION_1_1)
-            etch_setopt_string(h, ETCH_OPT_PROXY, "")
-            etch_setopt_pointer(h, ETCH_OPT_ERRORBUFFER, errorBuffer)
-            etch_setopt_long(h, ETCH_OPT_CONNECTTIMEOUT_MS, max(1, options.connectTimeoutMilliseconds))
-            if let ca = options.caFile { etch_setopt_string(h, ETCH_OPT_CAINFO, ca) }
-            if let cert = options.certFile { etch_setopt_string(h, ETCH_OPT_SSLCERT, cert) }
-            if let key = options.keyFile { etch_setopt_string(h, ETCH_OPT_SSLKEY, key) }
-            if options.insecureSkipVerify {
-                etch_setopt_long(h, ETCH_OPT_SSL_VERIFYPEER, 0)
-                etch_setopt_long(h, ETCH_OPT_SSL_VERIFYHOST, 0)
-            }
+            configureConnection(request)
             etch_setopt_long(h, ETCH_OPT_POST, 1)
             // etcd 3.4's Go server hands a chunked body to the gateway promptly only when the client asked for
             // "100 Continue"; without it each request waits for the next chunk (measured on 3.4.23).

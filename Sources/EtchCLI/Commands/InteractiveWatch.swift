@@ -144,24 +144,11 @@ enum InteractiveWatch {
                 out.flush()
                 return true
             }
-            if response.canceled {
-                execByWatch[response.watchID] = nil
-                ctx.notice("watch was canceled (\(WatchCommand.cancelReason(response)))")
-            }
-            if response.isProgressNotify {
-                out.append("progress notify: ")
-                out.appendInt(response.header.revision)
-                out.append(0x0A)
-            }
-            printer.watch(response, to: out)
-            out.flush()
-            if let exec = execByWatch[response.watchID], !exec.isEmpty {
-                for event in response.events {
-                    if let failure = WatchCommand.runExec(exec, event: event, revision: response.header.revision, environment: ctx.environment) {
-                        fatal = failure
-                        return false
-                    }
-                }
+            let exec = execByWatch[response.watchID] ?? []
+            if response.canceled { execByWatch[response.watchID] = nil }
+            if let failure = WatchCommand.display(response, printer: printer, exec: exec, ctx: ctx) {
+                fatal = failure
+                return false
             }
             return true
         }

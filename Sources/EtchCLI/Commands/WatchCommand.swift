@@ -84,6 +84,27 @@ enum WatchCommand {
         return Plan(request: r, exec: exec)
     }
 
+    /// Shows one response as etcdctl does (cancel reason and progress on their streams, the response in the
+    /// output format, then the command once per event); returns the command's failure, if any.
+    static func display(_ response: WatchResponse, printer: Printer, exec: [String], ctx: Context) -> CLIError? {
+        let out = ctx.stdout
+        if response.canceled { ctx.notice("watch was canceled (\(cancelReason(response)))") }
+        if response.isProgressNotify {
+            out.append("progress notify: ")
+            out.appendInt(response.header.revision)
+            out.append(0x0A)
+        }
+        printer.watch(response, to: out)
+        out.flush()
+        if out.failed { return nil }
+        for event in exec.isEmpty ? [] : response.events {
+            if let failure = runExec(exec, event: event, revision: response.header.revision, environment: ctx.environment) {
+                return failure
+            }
+        }
+        return nil
+    }
+
     /// The reason etcd's client gives for a canceled watch (clientv3 WatchResponse.Err).
     static func cancelReason(_ r: WatchResponse) -> String {
         if r.compactRevision != 0 { return "etcdserver: mvcc: required revision has been compacted" }
@@ -108,26 +129,11 @@ enum WatchCommand {
                 response.events = Array(response.events.prefix(eventsLeft))
             }
             eventsLeft -= response.events.count
-            if response.canceled {
-                ctx.notice("watch was canceled (\(cancelReason(response)))")
+            if let failure = display(response, printer: printer, exec: plan.exec, ctx: ctx) {
+                execFailure = failure
+                return false
             }
-            if response.isProgressNotify {
-                out.append("progress notify: ")
-                out.appendInt(response.header.revision)
-                out.append(0x0A)
-            }
-            printer.watch(response, to: out)
-            out.flush()
-            if out.failed { return false }
-            if !plan.exec.isEmpty {
-                for event in response.events {
-                    if let failure = runExec(plan.exec, event: event, revision: response.header.revision, environment: ctx.environment) {
-                        execFailure = failure
-                        return false
-                    }
-                }
-            }
-            return !(maxEvents > 0 && eventsLeft <= 0)
+            return !out.failed && !(maxEvents > 0 && eventsLeft <= 0)
         }
         let timing = WatchTiming(
             createMilliseconds: GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds)
