@@ -321,8 +321,13 @@ public final class HTTPTransport {
                     return
                 }
                 let watchInput = !inputEnded && inputFD >= 0
-                var wait = curl_waitfd(fd: watchInput ? inputFD : -1, events: ETCH_WAIT_POLLIN, revents: 0)
-                curl_multi_poll(multi, &wait, watchInput ? 1 : 0, 200, nil)
+                // Also wake when the connection's socket turns readable, so a hang-up is noticed at once.
+                var waits = [curl_waitfd(fd: watchInput ? inputFD : -1, events: ETCH_WAIT_POLLIN, revents: 0),
+                             curl_waitfd(fd: connectionSocket, events: ETCH_WAIT_POLLIN, revents: 0)]
+                let extra = waits.filter { $0.fd >= 0 }.count
+                if !watchInput { waits.swapAt(0, 1) }
+                curl_multi_poll(multi, &waits, UInt32(extra), 200, nil)
+                let wait = waits[0]
                 var more: [UInt8] = []
                 if watchInput, wait.revents != 0 {
                     guard let input = onInput() else {
@@ -339,7 +344,9 @@ public final class HTTPTransport {
                 // (0x2000 is POLLRDHUP) with nothing left to read.
                 let sock = connectionSocket
                 var peerGone = false
-                if sock >= 0, received {
+                var answered = 0
+                etch_getinfo_long(h, ETCH_INFO_RESPONSE_CODE, &answered)
+                if sock >= 0, received || answered != 0 {
                     var p = pollfd(fd: sock, events: Int16(POLLIN) | Int16(0x2000), revents: 0)
                     if poll(&p, 1, 0) == 1, p.revents & (Int16(0x2000) | Int16(POLLHUP) | Int16(POLLERR)) != 0,
                        p.revents & Int16(POLLIN) == 0 || peekEOF(sock) {
