@@ -95,13 +95,36 @@ enum InteractiveWatch {
         try Session(ctx: ctx, printer: ctx.printer()).run()
     }
 
-    /// The state of one interactive session: pending commands, per-watch exec commands and fragments.
+    /// One watch of the session: what it asked for, its command, and its own resume point.
+    final class Watcher {
+        let plan: WatchCommand.Plan
+        var resume: ResumePoint
+        var joiner = FragmentJoiner()
+        var canceled = false
+
+        init(plan: WatchCommand.Plan) {
+            self.plan = plan
+            resume = ResumePoint(startRevision: plan.request.startRevision)
+        }
+
+        /// The create request that continues this watch where it stopped.
+        var createBody: [UInt8] {
+            var r = plan.request
+            r.startRevision = resume.nextRevision
+            r.fragment = true
+            return r.body() + [0x0A]
+        }
+    }
+
+    /// The state of one interactive session: its watches (each with its own resume point, so a broken stream
+    /// is re-created with every watch where it stopped), the ones waiting for the server's confirmation, and
+    /// the server's watch IDs on the current connection.
     final class Session {
         let ctx: Context
         let printer: Printer
-        var pendingExec: [[String]] = []
-        var execByWatch: [Int64: [String]] = [:]
-        var joiners: [Int64: FragmentJoiner] = [:]
+        var watchers: [Watcher] = []
+        var awaitingCreated: [Watcher] = []
+        var byID: [Int64: Watcher] = [:]
         var framer = LineFramer()
         var stdinBuffer: [UInt8] = []
         var stdinEOF = false
@@ -124,29 +147,33 @@ enum InteractiveWatch {
                 streamError = .malformedReply("watch stream message has no valid result")
                 return false
             }
-            var joiner = joiners[piece.watchID] ?? FragmentJoiner()
-            let whole = joiner.add(piece)
-            joiners[piece.watchID] = joiner
-            guard let response = whole else { return true }
-            if response.created && !response.canceled {
-                execByWatch[response.watchID] = pendingExec.isEmpty ? [] : pendingExec.removeFirst()
-                return true
+            if piece.created {
+                // The server confirms creates in the order they were sent.
+                guard !awaitingCreated.isEmpty else { return true }
+                byID[piece.watchID] = awaitingCreated.removeFirst()
             }
             let out = ctx.stdout
-            if response.watchID == -1 && response.isProgressNotify {
+            if piece.watchID == -1 && piece.isProgressNotify {
                 // A stream-wide progress answer reaches every watcher, and each prints it, as in etcdctl.
-                for _ in execByWatch.keys {
+                for watcher in watchers where !watcher.canceled {
+                    _ = watcher
                     out.append("progress notify: ")
-                    out.appendInt(response.header.revision)
+                    out.appendInt(piece.header.revision)
                     out.append(0x0A)
-                    printer.watch(response, to: out)
+                    printer.watch(piece, to: out)
                 }
                 out.flush()
                 return true
             }
-            let exec = execByWatch[response.watchID] ?? []
-            if response.canceled { execByWatch[response.watchID] = nil }
-            if let failure = WatchCommand.display(response, printer: printer, exec: exec, ctx: ctx) {
+            guard let watcher = byID[piece.watchID], var response = watcher.joiner.add(piece) else { return true }
+            if !response.events.isEmpty {
+                watcher.resume.dropRedelivered(&response.events)
+                if response.events.isEmpty { return true }
+            }
+            watcher.resume.observe(response)
+            if response.created && !response.canceled { return true }
+            if response.canceled { watcher.canceled = true }
+            if let failure = WatchCommand.display(response, printer: printer, exec: watcher.plan.exec, ctx: ctx) {
                 fatal = failure
                 return false
             }
@@ -170,8 +197,10 @@ enum InteractiveWatch {
                 do {
                     switch try action(for: line, environment: ctx.environment) {
                     case let .watch(plan):
-                        pendingExec.append(plan.exec)
-                        requests += plan.request.body() + [0x0A]
+                        let watcher = Watcher(plan: plan)
+                        watchers.append(watcher)
+                        awaitingCreated.append(watcher)
+                        requests += watcher.createBody
                     case .progress:
                         requests += Array("{\"progress_request\":{}}\n".utf8)
                     case let .invalid(message):
@@ -193,26 +222,47 @@ enum InteractiveWatch {
 
         func run() throws -> ExitCode {
             let client = try ctx.makeClient()
+            var backoff = Backoff()
             var failures: [TransportError] = []
-            for step in 0..<client.endpoints.count {
-                let index = (client.current + step) % client.endpoints.count
+            var step = 0
+            while true {
+                let index = client.current
                 let request = HTTPRequest(url: client.watchURL(endpoint: index), method: .post,
                                           headers: client.headers + ["Grpc-Metadata-Hasleader: true"])
+                // A new connection re-creates every live watch at its own resume point.
+                let live = watchers.filter { !$0.canceled }
+                awaitingCreated = live
+                byID = [:]
+                framer = LineFramer()
+                streamError = nil
+                var delivered = false
                 do {
-                    _ = try client.transport.performDuplex(request, initialBody: [], inputFD: 0,
-                                                           onInput: { self.readInput() }, sink: { self.feed($0) })
+                    _ = try client.transport.performDuplex(request, initialBody: live.flatMap(\.createBody), inputFD: 0,
+                                                           onInput: { self.readInput() },
+                                                           sink: { delivered = true; return self.feed($0) })
                 } catch {
                     if let fatal { throw fatal }
                     if stdinEOF { throw CLIError(.invalidInput, "Error reading watch request line: EOF") }
                     if error.kind == .aborted && Interrupt.requested { Interrupt.exitBySignal() }
-                    if let streamError { throw streamError }
-                    if !error.mayHaveReachedServer { failures.append(error); continue }
-                    throw GatewayError.transport(error)
+                    if !delivered && !error.mayHaveReachedServer && watchers.isEmpty {
+                        // Nothing established yet: fail fast across the endpoints, as for the first connection.
+                        failures.append(error)
+                        step += 1
+                        if step >= client.endpoints.count { throw GatewayError.unreachable(failures) }
+                        client.markCurrent((index + 1) % client.endpoints.count)
+                        continue
+                    }
+                    if delivered { backoff.reset() }
+                    let why = streamError?.message ?? GatewayError.transport(error).message
+                    ctx.notice("etch: watch stream from \(client.endpoints[index].baseURL) broke (\(why)); reconnecting with \(watchers.filter { !$0.canceled }.count) watch(es), each at its own revision")
+                    client.markCurrent((index + 1) % client.endpoints.count)
+                    let delay = backoff.next()
+                    if delay > 0 { usleep(UInt32(delay) * 1000) }
+                    continue
                 }
                 if let fatal { throw fatal }
                 throw CLIError(.interrupted, "watch is canceled by the server")
             }
-            throw GatewayError.unreachable(failures)
         }
     }
 }
