@@ -239,3 +239,35 @@ final class ScriptingTests: XCTestCase {
         XCTAssertEqual(bad.status, 128)
     }
 }
+
+/// Interactive watches keep their own resume points across a server restart.
+final class InteractiveResumeTests: XCTestCase {
+    func testEachInteractiveWatchResumesWhereItStopped() throws {
+        let cluster = try EtcdCluster()
+        defer { cluster.stop() }
+        let ep = cluster.endpoint
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "(printf 'watch a\\nwatch --prefix b/\\n'; sleep 8) | \(etchBinary) --endpoints \(ep) watch -i"]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        usleep(700_000)
+        _ = try etch(["--endpoints", ep, "put", "a", "1"])
+        _ = try etch(["--endpoints", ep, "put", "b/1", "x"])
+        usleep(300_000)
+        cluster.members[0].kill()
+        _ = try etch(["--endpoints", ep, "put", "never", "seen"])  // fails: the server is down
+        try cluster.members[0].start()
+        _ = try etch(["--endpoints", ep, "put", "a", "2"])
+        _ = try etch(["--endpoints", ep, "put", "b/2", "y"])
+        p.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(text, "PUT\na\n1\nPUT\nb/1\nx\nPUT\na\n2\nPUT\nb/2\ny\n", errors)
+        XCTAssertEqual(p.terminationStatus, 3, "end of input ends it as in etcdctl")
+        XCTAssertTrue(errors.contains("reconnecting with 2 watch(es)"), errors)
+    }
+}
