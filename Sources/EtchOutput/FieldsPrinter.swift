@@ -24,14 +24,18 @@ public struct FieldsPrinter: Printer {
         out.append("\"\(prefix)Lease\" : "); out.appendInt(kv.lease); out.append(0x0A)
     }
 
-    public func get(_ r: RangeResponse, to out: OutputBuffer) {
-        header(r.header, out)
-        for item in r.kvs {
+    public func getBegin(_ header: ResponseHeader, to out: OutputBuffer) { self.header(header, out) }
+
+    public func getPage(_ kvs: [KeyValue], first: Bool, to out: OutputBuffer) {
+        for item in kvs {
             kv("", item, out)
             out.flushIfLarge()
         }
-        out.append(r.more ? "\"More\" : true\n" : "\"More\" : false\n")
-        out.append("\"Count\" : "); out.appendInt(r.count); out.append(0x0A)
+    }
+
+    public func getEnd(more: Bool, count: Int64, anyKVs: Bool, to out: OutputBuffer) {
+        out.append(more ? "\"More\" : true\n" : "\"More\" : false\n")
+        out.append("\"Count\" : "); out.appendInt(count); out.append(0x0A)
     }
 
     public func put(_ r: PutResponse, to out: OutputBuffer) {

@@ -55,13 +55,24 @@ public struct JSONPrinter: Printer {
         out.append(UInt8(ascii: "]"))
     }
 
-    public func get(_ r: RangeResponse, to out: OutputBuffer) {
-        var first = true
-        out.append(UInt8(ascii: "{"))
-        JSONPrinter.name("header", &first, out); JSONPrinter.header(r.header, out)
-        if !r.kvs.isEmpty { JSONPrinter.name("kvs", &first, out); JSONPrinter.kvArray(r.kvs, out) }
-        if r.more { JSONPrinter.name("more", &first, out); out.append("true") }
-        if r.count != 0 { JSONPrinter.name("count", &first, out); out.appendInt(r.count) }
+    public func getBegin(_ header: ResponseHeader, to out: OutputBuffer) {
+        out.append("{\"header\":")
+        JSONPrinter.header(header, out)
+    }
+
+    public func getPage(_ kvs: [KeyValue], first: Bool, to out: OutputBuffer) {
+        out.append(first ? ",\"kvs\":[" : ",")
+        for (i, item) in kvs.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONPrinter.kv(item, out)
+            out.flushIfLarge()
+        }
+    }
+
+    public func getEnd(more: Bool, count: Int64, anyKVs: Bool, to out: OutputBuffer) {
+        if anyKVs { out.append(UInt8(ascii: "]")) }
+        if more { out.append(",\"more\":true") }
+        if count != 0 { out.append(",\"count\":"); out.appendInt(count) }
         out.append("}\n")
     }
 

@@ -7,6 +7,11 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 
 /// Writes command results in one output format, byte for byte as etcdctl 3.4 does.
 public protocol Printer {
+    /// A get printed page by page (a large range read in pages at one revision): the header, each page's
+    /// key-values, then the totals. The bytes are the same as `get` of the whole response.
+    func getBegin(_ header: ResponseHeader, to out: OutputBuffer)
+    func getPage(_ kvs: [KeyValue], first: Bool, to out: OutputBuffer)
+    func getEnd(more: Bool, count: Int64, anyKVs: Bool, to out: OutputBuffer)
     func get(_ r: RangeResponse, to out: OutputBuffer)
     func put(_ r: PutResponse, to out: OutputBuffer)
     func delete(_ r: DeleteRangeResponse, to out: OutputBuffer)
@@ -19,5 +24,13 @@ public func makePrinter(_ format: OutputFormat, hex: Bool, valueOnly: Bool) -> P
     case .simple: return SimplePrinter(hex: hex, valueOnly: valueOnly)
     case .json: return JSONPrinter()
     case .fields: return FieldsPrinter()
+    }
+}
+
+extension Printer {
+    public func get(_ r: RangeResponse, to out: OutputBuffer) {
+        getBegin(r.header, to: out)
+        if !r.kvs.isEmpty { getPage(r.kvs, first: true, to: out) }
+        getEnd(more: r.more, count: r.count, anyKVs: !r.kvs.isEmpty, to: out)
     }
 }

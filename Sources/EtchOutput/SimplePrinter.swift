@@ -30,12 +30,16 @@ public struct SimplePrinter: Printer {
         line(kv.value, out)
     }
 
-    public func get(_ r: RangeResponse, to out: OutputBuffer) {
-        for item in r.kvs {
+    public func getBegin(_ header: ResponseHeader, to out: OutputBuffer) {}
+
+    public func getPage(_ kvs: [KeyValue], first: Bool, to out: OutputBuffer) {
+        for item in kvs {
             kv(item, out)
             out.flushIfLarge()
         }
     }
+
+    public func getEnd(more: Bool, count: Int64, anyKVs: Bool, to out: OutputBuffer) {}
 
     public func put(_ r: PutResponse, to out: OutputBuffer) {
         out.append("OK\n")

@@ -271,3 +271,25 @@ final class InteractiveResumeTests: XCTestCase {
         XCTAssertTrue(errors.contains("reconnecting with 2 watch(es)"), errors)
     }
 }
+
+/// A large range is read in pages at one revision; the output must equal etcdctl's single unpaginated get.
+final class PagedGetTests: XCTestCase {
+    func testPagedGetEqualsOneUnpaginatedGet() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/etcdctl") else { throw XCTSkip("etcdctl is not installed") }
+        let cluster = try EtcdCluster()
+        defer { cluster.stop() }
+        let ep = cluster.endpoint
+        // 5000 distinct keys with 100-byte values, so the range spans three pages of 2000.
+        Writer(ports: [cluster.members[0].clientPort], prefix: "big/", count: 5000, keySpace: 5000,
+               value: String(repeating: "v", count: 100)).wait()
+        let rev = "\(try Int((etch(["--endpoints", ep, "get", "x", "-w", "fields"]).out.split(separator: "\n")[2].split(separator: " ").last!))! - 10)"
+        for extra in [[], ["-w", "json"], ["-w", "fields"], ["--keys-only"], ["--limit", "4500", "-w", "json"], ["--rev", rev, "-w", "json"], ["--from-key", "-w", "fields"]] {
+            let args = ["--endpoints", ep, "get", "big/"] + (extra.contains("--from-key") ? [] : ["--prefix"]) + extra
+            let mine = try etch(args)
+            let theirs = try runProcess("/usr/bin/etcdctl", args)
+            XCTAssertEqual(mine.status, 0, mine.stderr)
+            XCTAssertEqual(mine.stdout, theirs.stdout, "\(extra)")
+            XCTAssertGreaterThan(mine.stdout.count, 50_000, "a range of thousands of keys really was printed")
+        }
+    }
+}

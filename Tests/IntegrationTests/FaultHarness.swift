@@ -129,15 +129,15 @@ final class Writer {
     private(set) var acknowledged = 0
     private let finished = DispatchSemaphore(value: 0)
 
-    init(ports: [Int], prefix: String, count: Int, pause: useconds_t = 0) {
+    init(ports: [Int], prefix: String, count: Int, pause: useconds_t = 0, keySpace: Int = 200, value: String? = nil) {
         self.ports = ports
         self.prefix = prefix
         Thread.detachNewThread { [self] in
             var i = 0
             var p = 0
             while i < count && !stopFlag {
-                let key = Data("\(prefix)\(i % 200)".utf8).base64EncodedString()
-                let value = Data("v\(i)".utf8).base64EncodedString()
+                let key = Data("\(prefix)\(String(format: "%05d", i % keySpace))".utf8).base64EncodedString()
+                let value = Data((value ?? "v\(i)").utf8).base64EncodedString()
                 if put(port: ports[p % ports.count], body: "{\"key\":\"\(key)\",\"value\":\"\(value)\"}") {
                     i += 1
                     lock.lock(); acknowledged += 1; lock.unlock()

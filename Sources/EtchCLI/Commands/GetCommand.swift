@@ -102,8 +102,48 @@ enum GetCommand {
         }
         let printer = try ctx.printer(valueOnly: valueOnly)
         let client = try ctx.makeClient()
-        let response = try client.range(request)
-        printer.get(response, to: ctx.stdout)
+        if !pageable(request) {
+            printer.get(try client.range(request), to: ctx.stdout)
+            return .success
+        }
+        try getInPages(request, client: client, printer: printer, out: ctx.stdout)
         return .success
+    }
+
+    /// Keys per page of a large range.
+    static let pageSize: Int64 = 2000
+
+    /// A range read in key order (the server's own) can be paged by continuing after the last key.
+    static func pageable(_ r: RangeRequest) -> Bool {
+        !r.rangeEnd.isEmpty && !r.countOnly && r.sortOrder == .none && r.sortTarget == .key
+            && (r.limit == 0 || r.limit > pageSize)
+    }
+
+    /// Reads a range in pages at the revision of the first page and prints each page as it comes, so memory
+    /// stays bounded by one page while the output is byte for byte that of one unpaginated get.
+    static func getInPages(_ request: RangeRequest, client: GatewayClient, printer: Printer, out: OutputBuffer) throws {
+        var r = request
+        var printed: Int64 = 0
+        var count: Int64 = 0
+        var more = false
+        var began = false
+        while true {
+            r.limit = request.limit == 0 ? pageSize : min(pageSize, request.limit - printed)
+            let page = try client.range(r)
+            if !began {
+                began = true
+                printer.getBegin(page.header, to: out)
+                count = page.count
+                // One snapshot: later pages read at the first page's revision (or the one asked for).
+                if r.revision == 0 { r.revision = page.header.revision }
+            }
+            if !page.kvs.isEmpty { printer.getPage(page.kvs, first: printed == 0, to: out) }
+            printed += Int64(page.kvs.count)
+            out.flushIfLarge()
+            guard page.more, let last = page.kvs.last else { more = false; break }
+            if request.limit != 0 && printed >= request.limit { more = true; break }
+            r.key = last.key + [0]
+        }
+        printer.getEnd(more: more, count: count, anyKVs: printed > 0, to: out)
     }
 }
