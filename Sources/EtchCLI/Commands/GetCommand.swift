@@ -110,8 +110,11 @@ enum GetCommand {
         return .success
     }
 
-    /// Keys per page of a large range.
-    static let pageSize: Int64 = 2000
+    /// Keys in the first page of a large range; later pages are sized from the bytes per key seen so far.
+    static let pageSize: Int64 = 1000
+    /// About this many bytes of reply per page: large enough that the server's per-request cost is spread
+    /// thin, small enough that memory stays bounded whatever the size of the values.
+    static let pageBytes = 2 << 20
 
     /// A range read in key order (the server's own) can be paged by continuing after the last key.
     static func pageable(_ r: RangeRequest) -> Bool {
@@ -127,8 +130,10 @@ enum GetCommand {
         var count: Int64 = 0
         var more = false
         var began = false
+        var size = pageSize
+        var bytesSeen = 0
         while true {
-            r.limit = request.limit == 0 ? pageSize : min(pageSize, request.limit - printed)
+            r.limit = request.limit == 0 ? size : min(size, request.limit - printed)
             let page = try client.range(r)
             if !began {
                 began = true
@@ -140,6 +145,9 @@ enum GetCommand {
             if !page.kvs.isEmpty { printer.getPage(page.kvs, first: printed == 0, to: out) }
             printed += Int64(page.kvs.count)
             out.flushIfLarge()
+            // Base64 makes bytes 4/3 larger; about 120 bytes of field names and numbers per key-value.
+            for kv in page.kvs { bytesSeen += (kv.key.count + kv.value.count) * 4 / 3 + 120 }
+            if printed > 0 { size = Int64(min(20_000, max(100, pageBytes / max(1, bytesSeen / Int(printed))))) }
             guard page.more, let last = page.kvs.last else { more = false; break }
             if request.limit != 0 && printed >= request.limit { more = true; break }
             r.key = last.key + [0]
