@@ -111,7 +111,6 @@ enum InteractiveWatch {
         var createBody: [UInt8] {
             var r = plan.request
             r.startRevision = resume.nextRevision
-            r.fragment = true
             return r.body() + [0x0A]
         }
     }
