@@ -194,6 +194,18 @@ public struct Event: Equatable, Sendable {
 
 /// One message of a watch stream.
 public struct WatchResponse: Equatable, Sendable {
+    /// Which piece of one message this is: a huge message is decoded and handed on in parts as its bytes
+    /// arrive; printers render the parts of one message exactly as they would the whole.
+    public enum Part: Sendable, Equatable {
+        case whole
+        /// The start (header and the first events; never empty).
+        case first
+        /// More events (never empty).
+        case middle
+        /// The end (perhaps more events).
+        case last
+    }
+    public var part: Part = .whole
     public var header = ResponseHeader()
     public var watchID: Int64 = 0
     public var created = false
@@ -230,7 +242,7 @@ public struct WatchResponse: Equatable, Sendable {
 
     /// A progress notification: a header and nothing else (etcd's `IsProgressNotify`).
     public var isProgressNotify: Bool {
-        events.isEmpty && !canceled && !created && compactRevision == 0 && header.revision != 0
+        part == .whole && events.isEmpty && !canceled && !created && compactRevision == 0 && header.revision != 0
     }
 }
 

@@ -22,17 +22,31 @@ public struct ResumePoint: Equatable, Sendable {
     public mutating func observePartial(_ events: [Event]) {
         guard let last = events.last?.kv.modRevision else { return }
         let atLast = events.reversed().prefix { $0.kv.modRevision == last }.count
+        // New events never precede the point, so when the last is at it, all of them are.
         if last == nextRevision { deliveredAtNext += atLast } else { nextRevision = last; deliveredAtNext = atLast }
     }
 
-    /// Drops the events a previous connection already delivered, from the first response of a new one.
+    /// The message whose parts were observed with `observePartial` is complete: its last revision was seen whole.
+    public mutating func messageComplete() {
+        if deliveredAtNext > 0 {
+            nextRevision += 1
+            deliveredAtNext = 0
+        }
+    }
+
+    /// Events of `nextRevision` a previous connection delivered, still to be dropped on this one.
+    public private(set) var toDrop = 0
+
+    /// A new connection starts at `nextRevision`: its first events of that revision were already delivered.
+    public mutating func beginConnection() { toDrop = deliveredAtNext }
+
+    /// Drops the events a previous connection already delivered, from the first responses of a new one.
     public mutating func dropRedelivered(_ events: inout [Event]) {
-        guard deliveredAtNext > 0 else { return }
+        guard toDrop > 0 else { return }
         var dropped = 0
-        while dropped < deliveredAtNext, dropped < events.count, events[dropped].kv.modRevision == nextRevision { dropped += 1 }
+        while dropped < toDrop, dropped < events.count, events[dropped].kv.modRevision == nextRevision { dropped += 1 }
         if dropped > 0 { events.removeFirst(dropped) }
-        deliveredAtNext -= dropped
-        if !events.isEmpty { deliveredAtNext = 0 }
+        toDrop = events.isEmpty ? toDrop - dropped : 0
     }
 
     /// Advances the point past what `response` delivered.
@@ -172,6 +186,7 @@ public final class WatchSession {
     public func runConnection(timing: WatchTiming, deliver: (WatchResponse) -> Bool) throws(GatewayError) -> WatchEnd {
         var create = request
         create.startRevision = resumePoint.nextRevision
+        resumePoint.beginConnection()
         let body = create.body() + [0x0A]
         var failures: [TransportError] = []
         lastConnectionDelivered = false
@@ -179,8 +194,9 @@ public final class WatchSession {
             let index = (client.current + step) % client.endpoints.count
             let url = client.watchURL(endpoint: index)
             lastEndpoint = client.endpoints[index].baseURL
-            var framer = LineFramer()
+            var decoder = WatchStreamDecoder()
             var joiner = FragmentJoiner()
+            var partOpen = false
             var streamError: GatewayError?
             var end: WatchEnd?
             var errorBody: [UInt8] = []
@@ -223,9 +239,45 @@ public final class WatchSession {
                 if !deliver(response) && end == nil { end = .stoppedByConsumer }
             }
 
+            /// Hands on a part of a large message decoded as it arrived, keeping the resume point exact.
+            func handlePart(_ piece: WatchResponse) {
+                if end != nil || streamError != nil { return }
+                var response = piece
+                resumePoint.dropRedelivered(&response.events)
+                if !response.events.isEmpty { resumePoint.observePartial(response.events) }
+                if response.part == .last {
+                    resumePoint.messageComplete()
+                    if !partOpen {
+                        // Everything before was delivered on an earlier connection.
+                        if response.events.isEmpty { return }
+                        response.part = .whole
+                    }
+                    partOpen = false
+                } else {
+                    if response.events.isEmpty { return }
+                    response.part = partOpen ? .middle : .first
+                    partOpen = true
+                }
+                if !deliver(response) && end == nil { end = .stoppedByConsumer }
+            }
+
+            func route(_ piece: WatchStreamDecoder.Piece) {
+                switch piece {
+                case let .line(line): handle(line)
+                case let .part(response): handlePart(response)
+                }
+            }
+
             /// After a cut: deliver the whole events of the message that was cut short.
             func salvage() {
-                let partial = framer.takePending()
+                let (partial, closing) = decoder.takePartial()
+                if let closing, partOpen {
+                    // A large message was being streamed: end it for the printers; its events so far are
+                    // already counted in the resume point.
+                    partOpen = false
+                    _ = deliver(closing)
+                    return
+                }
                 guard sawCreated, end == nil, !partial.isEmpty, let (header, found) = salvageEvents(partial) else { return }
                 var events = found
                 resumePoint.dropRedelivered(&events)
@@ -263,11 +315,12 @@ public final class WatchSession {
             do throws(TransportError) {
                 let result = try transport.performDuplex(http, initialBody: body, onTick: tick) { chunk in
                     if !sawCreated, errorBody.count < 65536 { errorBody.append(contentsOf: chunk.prefix(65536)) }
-                    framer.feed(chunk, handle)
+                    decoder.feed(chunk, route)
+                    if let e = decoder.error, streamError == nil { streamError = e }
                     return end == nil && streamError == nil
                 }
                 status = result.status
-                framer.finish(handle)
+                decoder.finish(route)
             } catch {
                 if error.kind != .aborted { salvage() }
                 if let end { return end }

@@ -50,7 +50,7 @@ public struct FieldsPrinter: Printer {
     }
 
     public func watch(_ r: WatchResponse, to out: OutputBuffer) {
-        header(r.header, out)
+        if r.part == .whole || r.part == .first { header(r.header, out) }
         for ev in r.events {
             out.append(ev.type == .put ? "\"Type\" : PUT\n" : "\"Type\" : DELETE\n")
             if let prev = ev.prevKV { kv("Prev", prev, out) }

@@ -94,18 +94,23 @@ public struct JSONPrinter: Printer {
     }
 
     public func watch(_ r: WatchResponse, to out: OutputBuffer) {
-        out.append("{\"Header\":")
-        JSONPrinter.header(r.header, out)
-        out.append(",\"Events\":[")
+        if r.part == .whole || r.part == .first {
+            out.append("{\"Header\":")
+            JSONPrinter.header(r.header, out)
+            out.append(",\"Events\":[")
+        }
         for (i, ev) in r.events.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
+            // Parts after the first continue an array that already has events.
+            if i > 0 || r.part == .middle || r.part == .last { out.append(UInt8(ascii: ",")) }
             var first = true
             out.append(UInt8(ascii: "{"))
             if ev.type == .delete { JSONPrinter.name("type", &first, out); out.append("1") }
             JSONPrinter.name("kv", &first, out); JSONPrinter.kv(ev.kv, out)
             if let prev = ev.prevKV { JSONPrinter.name("prev_kv", &first, out); JSONPrinter.kv(prev, out) }
             out.append(UInt8(ascii: "}"))
+            out.flushIfLarge()
         }
+        guard r.part == .whole || r.part == .last else { return }
         out.append("],\"CompactRevision\":")
         out.appendInt(r.compactRevision)
         out.append(r.canceled ? ",\"Canceled\":true" : ",\"Canceled\":false")

@@ -161,8 +161,88 @@ final class SalvageTests: XCTestCase {
         XCTAssertEqual(p.nextRevision, 6)
         XCTAssertEqual(p.deliveredAtNext, 1)
         var again = Array(all.dropFirst())    // the server replays from revision 6
+        p.beginConnection()
         p.dropRedelivered(&again)
         XCTAssertEqual(again.map(\.type), [.delete, .put], "the first event of rev 6 is not printed twice, the second is not lost")
-        XCTAssertEqual(p.deliveredAtNext, 0)
+        XCTAssertEqual(p.deliveredAtNext, 1, "still counted until the message completes")
+        var later = Array(all.suffix(2))
+        p.dropRedelivered(&later)
+        XCTAssertEqual(later.count, 2, "within one connection nothing is dropped")
+    }
+
+    func testPartsOfOneHugeRevisionAreNeverDroppedOnTheSameConnection() {
+        var p = ResumePoint(startRevision: 9)
+        p.beginConnection()
+        let part = (0..<5).map { _ in Event(kv: KeyValue(key: [1], modRevision: 9)) }
+        for _ in 0..<3 {
+            var events = part
+            p.dropRedelivered(&events)
+            XCTAssertEqual(events.count, 5)
+            p.observePartial(events)
+        }
+        XCTAssertEqual(p.deliveredAtNext, 15)
+        p.beginConnection()
+        var replay = (0..<20).map { _ in Event(kv: KeyValue(key: [1], modRevision: 9)) }
+        p.dropRedelivered(&replay)
+        XCTAssertEqual(replay.count, 5, "after a reconnect the 15 already printed are dropped, the other 5 kept")
+        p.messageComplete()
+        XCTAssertEqual(p.nextRevision, 10)
+    }
+}
+
+/// Large watch messages decoded event by event as the bytes arrive.
+final class WatchStreamDecoderTests: XCTestCase {
+    func bigMessage(events n: Int, revision: Int64 = 7) -> String {
+        let events = (0..<n).map { i -> String in
+            let key = Base64.encode(Array("key/\(i)".utf8))
+            return "{\"type\":\"DELETE\",\"kv\":{\"key\":\"\(key)\",\"mod_revision\":\"\(revision)\"}}"
+        }
+        let head = "{\"result\":{\"header\":{\"cluster_id\":\"1\",\"member_id\":\"2\",\"revision\":\"\(revision)\",\"raft_term\":\"3\"},\"events\":["
+        return head + events.joined(separator: ",") + "]}}\n"
+    }
+
+    func decode(_ text: String, chunk: Int) -> [WatchStreamDecoder.Piece] {
+        var d = WatchStreamDecoder()
+        var pieces: [(kind: String, response: WatchResponse?)] = []
+        var out: [WatchStreamDecoder.Piece] = []
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            let end = min(bytes.count, i + chunk)
+            Array(bytes[i..<end]).withUnsafeBytes { raw in
+                d.feed(raw) { piece in
+                    if case let .part(r) = piece { pieces.append(("part", r)); out.append(.part(r)) } else { pieces.append(("line", nil)) }
+                }
+            }
+            i = end
+        }
+        d.finish { _ in }
+        return out
+    }
+
+    func testLargeMessageIsHandedOnInPartsWithEveryEventOnce() {
+        let text = bigMessage(events: 20_000)
+        XCTAssertGreaterThan(text.utf8.count, WatchStreamDecoder.streamThreshold)
+        for chunk in [1_000, 16_384, 100_003] {
+            let parts = decode(text, chunk: chunk).compactMap { piece -> WatchResponse? in
+                if case let .part(r) = piece { return r }
+                return nil
+            }
+            XCTAssertEqual(parts.first?.part, .first)
+            XCTAssertEqual(parts.last?.part, .last)
+            XCTAssertTrue(parts.dropFirst().dropLast().allSatisfy { $0.part == .middle && !$0.events.isEmpty })
+            let keys = parts.flatMap(\.events).map { String(decoding: $0.kv.key, as: UTF8.self) }
+            XCTAssertEqual(keys, (0..<20_000).map { "key/\($0)" }, "chunk \(chunk)")
+            XCTAssertEqual(parts.first?.header.revision, 7)
+        }
+    }
+
+    func testSmallMessagesStayWholeLines() {
+        var d = WatchStreamDecoder()
+        var lines = 0
+        Array((bigMessage(events: 3) + bigMessage(events: 2)).utf8).withUnsafeBytes { raw in
+            d.feed(raw) { if case .line = $0 { lines += 1 } }
+        }
+        XCTAssertEqual(lines, 2)
     }
 }

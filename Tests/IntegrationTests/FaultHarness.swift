@@ -39,7 +39,11 @@ final class CuttingProxy {
         usleep(100_000)
     }
 
-    init(upstreamPort: Int, cutAfter: ClosedRange<Int>) {
+    /// Cut at most this many connections; later ones pass everything.
+    let maxCuts: Int
+
+    init(upstreamPort: Int, cutAfter: ClosedRange<Int>, maxCuts: Int = Int.max) {
+        self.maxCuts = maxCuts
         self.upstreamPort = upstreamPort
         self.cutAfter = cutAfter
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -69,7 +73,9 @@ final class CuttingProxy {
             let upstream = connectLoopback(upstreamPort)
             if upstream < 0 { close(client); continue }
             lock.lock(); open.append((client, upstream)); lock.unlock()
-            let budget = Int.random(in: cutAfter)
+            lock.lock()
+            let budget = cuts < maxCuts ? Int.random(in: cutAfter) : Int.max
+            lock.unlock()
             var sent = 0
             let done = NSLock()
             var finishedPumps = 0

@@ -127,6 +127,9 @@ enum WatchCommand {
             if response.created && !response.canceled { return true }
             if maxEvents > 0 && response.events.count >= eventsLeft {
                 response.events = Array(response.events.prefix(eventsLeft))
+                // The last event wanted: end the response here, even in the middle of a large message.
+                if response.part == .first { response.part = .whole }
+                if response.part == .middle { response.part = .last }
             }
             eventsLeft -= response.events.count
             if let failure = display(response, printer: printer, exec: plan.exec, ctx: ctx) {

@@ -1,0 +1,186 @@
+/// Splits a watch stream into messages like `LineFramer`, but decodes a message that grows past
+/// `streamThreshold` bytes event by event as its bytes arrive, handing on parts (`.first`, `.middle`, `.last`)
+/// instead of buffering the whole line: a replay of one revision with 100,000 events is a 7 MB line, and
+/// memory must stay flat however large a message is.
+public struct WatchStreamDecoder {
+    /// What the decoder hands on.
+    public enum Piece {
+        /// A complete message line that was small enough to buffer.
+        case line(UnsafeRawBufferPointer)
+        /// Part of a large message, decoded as it arrived.
+        case part(WatchResponse)
+    }
+
+    public static let streamThreshold = 256 * 1024
+    private static let eventsKey = Array("\"events\":[".utf8)
+
+    private var framer = LineFramer()
+    /// The unconsumed bytes of the message being streamed.
+    private var buffer: [UInt8] = []
+    private var streaming = false
+    /// The current line turned out to have no events array: buffer it whole, do not look again.
+    private var plainLine = false
+    private var base = WatchResponse()
+    private var opened = false
+    private var arrayEnded = false
+    // Scanner state over `buffer`.
+    private var scan = 0
+    private var depth = 0
+    private var inString = false
+    private var escaped = false
+    private var eventStart = -1
+    /// Set when a streamed event could not be decoded.
+    public private(set) var error: GatewayError?
+
+    public init() {}
+
+    /// Whether a large message is being streamed and has been opened (a `.first` part was handed on).
+    public var inOpenMessage: Bool { streaming && opened }
+
+    /// Feeds one chunk of the stream.
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, _ emit: (Piece) -> Void) {
+        var rest = chunk
+        while !rest.isEmpty {
+            if streaming {
+                let nl = rest.firstIndex(of: 0x0A)
+                let end = nl ?? rest.count
+                buffer.append(contentsOf: rest[..<end])
+                scanEvents(emit)
+                if let nl {
+                    endMessage(emit)
+                    rest = UnsafeRawBufferPointer(rebasing: rest[(nl + 1)...])
+                } else {
+                    compact()
+                    return
+                }
+                continue
+            }
+            // Not streaming: frame lines, but watch the pending line's size.
+            if let nl = rest.firstIndex(of: 0x0A) {
+                framer.feed(UnsafeRawBufferPointer(rebasing: rest[...nl])) { emit(.line($0)) }
+                rest = UnsafeRawBufferPointer(rebasing: rest[(nl + 1)...])
+                plainLine = false
+                if framer.pendingCount > WatchStreamDecoder.streamThreshold { startStreaming(emit) }
+                continue
+            }
+            framer.feed(rest) { emit(.line($0)) }
+            rest = UnsafeRawBufferPointer(start: nil, count: 0)
+            if !plainLine && framer.pendingCount > WatchStreamDecoder.streamThreshold { startStreaming(emit) }
+        }
+    }
+
+    /// Delivers what is left when the stream ends normally.
+    public mutating func finish(_ emit: (Piece) -> Void) {
+        if streaming {
+            if opened { emit(.part(closingPart())) }
+            reset()
+            return
+        }
+        framer.finish { emit(.line($0)) }
+    }
+
+    /// After a broken stream: the partial small line (for salvage), or, when a large message was open, a
+    /// closing part so printers end the response they started.
+    public mutating func takePartial() -> (partialLine: [UInt8], closing: WatchResponse?) {
+        defer { reset() }
+        if streaming { return ([], opened ? closingPart() : nil) }
+        return (framer.takePending(), nil)
+    }
+
+    private mutating func reset() {
+        buffer = []
+        streaming = false
+        opened = false
+        arrayEnded = false
+        scan = 0; depth = 0; inString = false; escaped = false; eventStart = -1
+        base = WatchResponse()
+    }
+
+    private func closingPart() -> WatchResponse {
+        var r = base
+        r.events = []
+        r.part = .last
+        return r
+    }
+
+    /// Switches the pending line to event-by-event decoding once its header has arrived.
+    private mutating func startStreaming(_ emit: (Piece) -> Void) {
+        let pending = framer.takePending()
+        guard let key = pending.firstRange(of: WatchStreamDecoder.eventsKey) else {
+            // No events array: keep buffering this line as a plain line.
+            plainLine = true
+            pending.withUnsafeBytes { framer.feed($0) { emit(.line($0)) } }
+            return
+        }
+        var headerJSON = Array(pending[..<key.lowerBound])
+        while let last = headerJSON.last, last == UInt8(ascii: ",") || last == 0x20 { headerJSON.removeLast() }
+        headerJSON += Array("}}".utf8)
+        guard let outer = try? JSONParser.parse(headerJSON), let result = outer["result"],
+              let parsed = try? WatchResponse(json: result) else {
+            plainLine = true
+            pending.withUnsafeBytes { framer.feed($0) { emit(.line($0)) } }
+            return
+        }
+        base = parsed
+        streaming = true
+        buffer = Array(pending[key.upperBound...])
+        scan = 0
+        scanEvents(emit)
+        compact()
+    }
+
+    /// Decodes every event object completed in `buffer` and hands them on as one part.
+    private mutating func scanEvents(_ emit: (Piece) -> Void) {
+        var events: [Event] = []
+        buffer.withUnsafeBufferPointer { b in
+            var i = scan
+            while i < b.count, !arrayEnded {
+                let c = b[i]
+                if inString {
+                    if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+                } else if c == 0x22 {
+                    inString = true
+                } else if c == UInt8(ascii: "{") {
+                    if depth == 0 { eventStart = i }
+                    depth += 1
+                } else if c == UInt8(ascii: "}") {
+                    depth -= 1
+                    if depth == 0, eventStart >= 0 {
+                        do {
+                            events.append(try Event(json: JSONParser.parse(UnsafeBufferPointer(rebasing: b[eventStart...i]))))
+                        } catch {
+                            self.error = error as? GatewayError ?? .malformedReply("watch event is not valid JSON")
+                        }
+                        eventStart = -1
+                    }
+                } else if c == UInt8(ascii: "]") && depth == 0 {
+                    arrayEnded = true
+                }
+                i += 1
+            }
+            scan = i
+        }
+        if !events.isEmpty {
+            var r = base
+            r.events = events
+            r.part = opened ? .middle : .first
+            opened = true
+            emit(.part(r))
+        }
+    }
+
+    /// Drops bytes no longer needed: everything before the event being scanned.
+    private mutating func compact() {
+        let keep = eventStart >= 0 ? eventStart : scan
+        if keep > 64 * 1024 {
+            buffer.removeFirst(keep)
+            scan -= keep
+            if eventStart >= 0 { eventStart -= keep }
+        }
+    }
+
+    private mutating func endMessage(_ emit: (Piece) -> Void) {
+        if opened { emit(.part(closingPart())) }
+        reset()
+    }
+}
