@@ -13,22 +13,9 @@ final class FakeServer {
 
     init(reply: [UInt8]?) {
         self.reply = reply
-        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (sock, boundPort) = bindLoopback()
         fd = sock
-        var one: Int32 = 1
-        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
-                _ = bind(sock, p, len)
-                _ = getsockname(sock, p, &len)
-            }
-        }
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        port = boundPort
         listen(sock, 16)
         Thread.detachNewThread { [self] in
             while running {

@@ -46,21 +46,9 @@ final class CuttingProxy {
         self.maxCuts = maxCuts
         self.upstreamPort = upstreamPort
         self.cutAfter = cutAfter
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (s, boundPort) = bindLoopback()
         listener = s
-        var one: Int32 = 1
-        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
-                _ = bind(s, p, len)
-                _ = getsockname(s, p, &len)
-            }
-        }
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        port = boundPort
         listen(s, 64)
         Thread.detachNewThread { [self] in acceptLoop() }
     }

@@ -2,10 +2,11 @@ import Foundation
 import Glibc
 import XCTest
 
-/// A free TCP port on 127.0.0.1, found by binding port 0.
-func freePort() -> Int {
+/// A TCP socket bound to 127.0.0.1 on a port the kernel picks, and that port.
+func bindLoopback() -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
+    var one: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -17,7 +18,14 @@ func freePort() -> Int {
             _ = getsockname(fd, p, &len)
         }
     }
-    return Int(UInt16(bigEndian: addr.sin_port))
+    return (fd, Int(UInt16(bigEndian: addr.sin_port)))
+}
+
+/// A free TCP port on 127.0.0.1, found by binding port 0.
+func freePort() -> Int {
+    let (fd, port) = bindLoopback()
+    close(fd)
+    return port
 }
 
 /// Sends a plain HTTP GET to 127.0.0.1:port and returns the raw reply (nil when nothing answers).
