@@ -1,12 +1,15 @@
 #!/bin/sh
-# First etch benchmark: one-key get and one-key put, side by side against
+# etch benchmark: one-key get and one-key put, side by side against
 #   curl     the same JSON gateway request etch makes, from a process that does nothing else: the limit
 #   etcdctl  the Go client etch replaces (gRPC)
 # all talking to one throwaway etcd on free loopback ports. Reports medians and ratios (machines are shared
-# and noisy: compare ratios, not absolute times) plus the peak RSS of one run of each.
+# and noisy: compare ratios, not absolute times) plus the peak RSS of one run of each. Then, on the same etcd,
+# the bulk section (scripts/bench-bulk.py): 100,000 keys loaded, `get --prefix` over all of them, a watch replay
+# of 100,000 revisions and one revision of 100,000 deletes, again etch vs curl vs etcdctl.
 # Usage: sh scripts/bench.sh /abs/path/to/etch     (make bench passes the release binary)
 # Prints a Markdown table on stdout and writes it to bench-results/latest.md (hyperfine's JSON: bench-results/raw/).
-# Tunables (environment): BENCH_RUNS (default 200), BENCH_WARMUP (default 20), BENCH_ROUNDS (default 10).
+# Tunables (environment): BENCH_RUNS (default 200), BENCH_WARMUP (default 20), BENCH_ROUNDS (default 10);
+# BENCH_BULK_KEYS (default 100000; 0 skips the bulk section), BENCH_BULK_ROUNDS (default 3).
 set -eu
 
 ETCH=${1:?usage: sh scripts/bench.sh /path/to/etch}
@@ -121,6 +124,18 @@ else
     echo "bench: GNU time (/usr/bin/time -f) unavailable; skipping peak RSS" >&2
 fi
 
+# The bulk section, on the same etcd (after the one-key timings, so its 100,000 keys do not weigh on them).
+# bench-bulk.py kills what it starts by PID; its Markdown is appended to the report below.
+BULK_KEYS=${BENCH_BULK_KEYS:-100000}
+: > "$dir/bulk.md"
+if [ "$BULK_KEYS" -gt 0 ]; then
+    if [ -n "$RSS" ]; then
+        BENCH_BULK_KEYS=$BULK_KEYS python3 "$ROOT/scripts/bench-bulk.py" "$ETCH" "$E" "$dir" > "$dir/bulk.md"
+    else
+        printf '\nBulk section: not run (it needs GNU time for peak RSS).\n' > "$dir/bulk.md"
+    fi
+fi
+
 # The machine and the versions, for the table's header.
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
 [ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
@@ -213,5 +228,6 @@ if rss:
 else:
     print("Peak RSS: not measured (GNU time unavailable).")
 PY
+cat "$dir/bulk.md" >> "$OUT/latest.md"
 
 cat "$OUT/latest.md"

@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""The bulk part of `make bench` (called by scripts/bench.sh on its throwaway etcd).
+
+Usage: python3 scripts/bench-bulk.py ETCH ENDPOINT WORKDIR
+  ETCH      absolute path of the etch binary
+  ENDPOINT  host:port of the throwaway etcd (127.0.0.1 only)
+  WORKDIR   a scratch directory the caller removes afterwards
+
+Loads N keys bulk/%06d with 100-byte values (one put each, so one revision each), then times
+  1. `get bulk/ --prefix` (simple and -w json): etch vs curl of the same gateway range in one POST vs etcdctl;
+  2. watch replay of the N events from the first key's revision: etch (--max-events N, until it exits) vs curl
+     of the same gateway watch (until the line with the N-th event has arrived) vs etcdctl (likewise, then killed);
+  3. one revision with N DELETE events (`etch del bulk/ --prefix`), watched the same three ways.
+Rounds alternate the commands in a rotating order; the report gives medians, etch's ratios and peak RSS
+(GNU time -f %M). Prints a Markdown section on stdout, progress on stderr.
+Environment: BENCH_BULK_KEYS (default 100000), BENCH_BULK_ROUNDS (3), BENCH_BULK_CONNS (8 parallel loaders).
+"""
+import base64, http.client, json, os, signal, statistics as st, subprocess, sys, threading, time
+
+ETCH, E, WORK = sys.argv[1:4]
+N = int(os.environ.get("BENCH_BULK_KEYS", "100000"))
+ROUNDS = int(os.environ.get("BENCH_BULK_ROUNDS", "3"))
+CONNS = int(os.environ.get("BENCH_BULK_CONNS", "8"))
+WATCH_LIMIT = 180.0  # seconds before a watch run is given up
+HOST, PORT = E.rsplit(":", 1)
+assert HOST == "127.0.0.1", "bench-bulk: loopback only"
+GNU_TIME = "/usr/bin/time"
+b64 = lambda s: base64.b64encode(s.encode()).decode()
+children = []  # every Popen we start, killed by PID at exit
+
+
+def log(*a):
+    print("bench-bulk:", *a, file=sys.stderr, flush=True)
+
+
+def kill_children():
+    for p in children:  # each started in its own process group: kill that group, by this PID, if still running
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            p.wait()
+
+
+def post(conn, path, body):
+    conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    data = r.read()
+    if r.status != 200:
+        raise SystemExit(f"bench-bulk: {path} answered {r.status}: {data[:200]!r}")
+    return json.loads(data)
+
+
+def value(i):
+    return (f"value-{i:06d}-" + "x" * 100)[:100]
+
+
+def load():
+    """bulk/000000 first (its revision is R, the lowest), then the rest over CONNS keep-alive connections."""
+    c = http.client.HTTPConnection(HOST, int(PORT), timeout=30)
+    r0 = int(post(c, "/v3/kv/put", {"key": b64("bulk/000000"), "value": b64(value(0))})["header"]["revision"])
+    c.close()
+    errors = []
+
+    def worker(k):
+        try:
+            conn = http.client.HTTPConnection(HOST, int(PORT), timeout=30)
+            for i in range(1 + k, N, CONNS):
+                post(conn, "/v3/kv/put", {"key": b64(f"bulk/{i:06d}"), "value": b64(value(i))})
+            conn.close()
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    t = [threading.Thread(target=worker, args=(k,)) for k in range(CONNS)]
+    for x in t:
+        x.start()
+    for x in t:
+        x.join()
+    if errors:
+        raise SystemExit(f"bench-bulk: loading failed: {errors[0]!r}")
+    c = http.client.HTTPConnection(HOST, int(PORT), timeout=30)
+    got = post(c, "/v3/kv/range", {"key": b64("bulk/"), "range_end": b64("bulk0"), "count_only": True})
+    c.close()
+    if int(got.get("count", 0)) != N:
+        raise SystemExit(f"bench-bulk: loaded {got.get('count')} keys, not {N}")
+    return r0
+
+
+def current_revision():
+    c = http.client.HTTPConnection(HOST, int(PORT), timeout=30)
+    rev = int(post(c, "/v3/kv/range", {"key": b64("bulk/"), "count_only": True})["header"]["revision"])
+    c.close()
+    return rev
+
+
+def timed(name, argv, out=os.devnull):
+    """One run under GNU time, stdout to `out`: (wall seconds, peak RSS KiB)."""
+    rss = os.path.join(WORK, f"bulk-rss.{name}")
+    with open(out, "wb") as f:
+        t0 = time.monotonic()
+        # its own process group (GNU time and the command), so kill_children can end both by the group's PID
+        p = subprocess.Popen([GNU_TIME, "-f", "%M", "-o", rss] + argv, stdout=f, start_new_session=True)
+        children.append(p)
+        try:
+            rc = p.wait(timeout=WATCH_LIMIT)
+        except subprocess.TimeoutExpired:
+            raise SystemExit(f"bench-bulk: {name} ran over {WATCH_LIMIT:.0f} s")
+        wall = time.monotonic() - t0
+    if rc != 0:
+        raise SystemExit(f"bench-bulk: {name} exited with {rc}: {argv}")
+    with open(rss) as f:
+        return wall, int(f.read().split()[-1])
+
+
+def until_events(name, argv, out):
+    """Start argv with stdout to `out`, poll the file, stop when the line holding the N-th event has arrived
+    (events counted as `"kv":` members, one per event in both the gateway's and etcdctl's JSON); then kill it.
+    Returns (seconds, lines, events)."""
+    with open(out, "wb") as f:
+        t0 = time.monotonic()
+        p = subprocess.Popen(argv, stdout=f, stderr=subprocess.DEVNULL, start_new_session=True)
+        children.append(p)
+    lines = complete = 0
+    partial = bytearray()  # the line being received; its events count once its newline is in
+    try:
+        with open(out, "rb") as r:
+            while True:
+                chunk = r.read(1 << 20)
+                now = time.monotonic()
+                if chunk:
+                    pos = 0
+                    while (nl := chunk.find(b"\n", pos)) >= 0:
+                        partial += chunk[pos:nl]
+                        complete += partial.count(b'"kv":')
+                        lines += 1
+                        partial.clear()
+                        pos = nl + 1
+                    partial += chunk[pos:]
+                    if complete >= N:
+                        return now - t0, lines, complete
+                    continue
+                if p.poll() is not None:
+                    raise SystemExit(f"bench-bulk: {name} exited ({p.returncode}) after {complete} events")
+                if now - t0 > WATCH_LIMIT:
+                    raise SystemExit(f"bench-bulk: {name} had {complete} of {N} events after {WATCH_LIMIT:.0f} s")
+                time.sleep(0.002)
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)  # `timeout` passes it on to etcdctl
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def rounds_of(cmds, run):
+    """cmds: [(name, ...)]; run(cmd, round) -> dict of figures. Rotating order; returns {name: [figures]}."""
+    res = {c[0]: [] for c in cmds}
+    for r in range(ROUNDS):
+        order = cmds[r % len(cmds):] + cmds[:r % len(cmds)]
+        for c in order:
+            res[c[0]].append(run(c, r))
+        print(".", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return res
+
+
+def same(a, b):
+    with open(a, "rb") as x, open(b, "rb") as y:
+        while True:
+            p, q = x.read(1 << 20), y.read(1 << 20)
+            if p != q:
+                return False
+            if not p:
+                return True
+
+
+def cmp_word(ok):
+    return "identical" if ok else "**differ**"
+
+
+def main():
+    etch = [ETCH, "--endpoints", E]
+    etcdctl = ["etcdctl", "--endpoints", E]
+    url = f"http://{E}"
+    os.environ["ETCDCTL_API"] = "3"
+
+    log(f"loading {N} keys of 100 bytes over {CONNS} connections")
+    t0 = time.monotonic()
+    R = load()
+    load_s = time.monotonic() - t0
+    log(f"loaded in {load_s:.1f} s; first revision {R}")
+
+    # 1. get --prefix
+    rng = json.dumps({"key": b64("bulk/"), "range_end": b64("bulk0")})
+    gets = [
+        ("etch simple", etch + ["get", "bulk/", "--prefix"]),
+        ("etch json", etch + ["get", "bulk/", "--prefix", "-w", "json"]),
+        ("curl", ["curl", "-s", "-XPOST", f"{url}/v3/kv/range", "-d", rng, "-o", os.devnull]),
+        ("etcdctl simple", etcdctl + ["get", "bulk/", "--prefix"]),
+        ("etcdctl json", etcdctl + ["get", "bulk/", "--prefix", "-w", "json"]),
+    ]
+    g = dict(gets)
+    cmp_get = {}
+    for fmt in ("simple", "json"):  # once, before timing (it doubles as a warm-up)
+        a, b = os.path.join(WORK, f"get-etch.{fmt}"), os.path.join(WORK, f"get-etcdctl.{fmt}")
+        timed("cmp", g[f"etch {fmt}"], a)
+        timed("cmp", g[f"etcdctl {fmt}"], b)
+        cmp_get[fmt] = same(a, b)
+        os.remove(a), os.remove(b)
+    timed("warm", g["curl"])
+    log(f"get --prefix over {N} keys, {ROUNDS} rounds of 5 commands ", )
+    get_res = rounds_of(gets, lambda c, r: timed(c[0].replace(" ", "_"), c[1]))
+
+    # 2. watch replay from R: N events, one per revision
+    def watch_cmds(rev, tag):
+        body = json.dumps({"create_request": {"key": b64("bulk/"), "range_end": b64("bulk0"), "start_revision": rev}})
+        return [
+            ("etch", etch + ["watch", "--prefix", "bulk/", "--rev", str(rev), "--max-events", str(N), "-w", "json"]),
+            ("curl", ["curl", "-sN", "-XPOST", f"{url}/v3/watch", "-d", body]),
+            ("etcdctl", ["timeout", str(int(WATCH_LIMIT) + 10)] + etcdctl
+             + ["watch", "--prefix", "bulk/", "--rev", str(rev), "-w", "json"]),
+        ]
+
+    def run_watch(tag):
+        def run(c, r):
+            out = os.path.join(WORK, f"watch-{tag}-{c[0]}.{r}")
+            if c[0] == "etch":
+                wall, rss = timed(f"watch_{tag}", c[1], out)
+                x = {"wall": wall, "rss": rss}
+            else:
+                wall, lines, ev = until_events(f"{c[0]} watch", c[1], out)
+                x = {"wall": wall, "lines": lines}
+            if r == 0 and c[0] in ("etch", "etcdctl"):
+                x["out"] = out  # kept for cmp
+            else:
+                os.remove(out)
+            return x
+        return run
+
+    log(f"watch replay of {N} events from revision {R}, {ROUNDS} rounds of 3 ")
+    w1 = rounds_of(watch_cmds(R, "replay"), run_watch("replay"))
+    cmp_w1 = same(w1["etch"][0]["out"], w1["etcdctl"][0]["out"])
+
+    # 3. one revision with N DELETE events
+    got = subprocess.run(etch + ["del", "bulk/", "--prefix"], capture_output=True, text=True, check=True).stdout.strip()
+    if got != str(N):
+        raise SystemExit(f"bench-bulk: etch del printed {got!r}, not {N}")
+    D = current_revision()
+    log(f"one revision ({D}) with {N} DELETE events, {ROUNDS} rounds of 3 ")
+    w2 = rounds_of(watch_cmds(D, "del"), run_watch("del"))
+    cmp_w2 = same(w2["etch"][0]["out"], w2["etcdctl"][0]["out"])
+    for w in (w1, w2):
+        for t in ("etch", "etcdctl"):
+            os.remove(w[t][0]["out"])
+
+    # Report
+    sec = lambda s: f"{s:.2f} s"
+    mib = lambda k: f"{k / 1024:.1f} MiB"
+
+    def ratio(a, b):
+        """median ratio, and in brackets the lowest and highest per-round ratio."""
+        whole = st.median(a) / st.median(b)
+        each = [x / y for x, y in zip(a, b)]
+        return f"{whole:.2f}x ({min(each):.2f}–{max(each):.2f})" if len(each) > 1 else f"{whole:.2f}x"
+
+    gw = {k: [w for w, _ in v] for k, v in get_res.items()}
+    gr = {k: max(m for _, m in v) for k, v in get_res.items()}
+    print()
+    print(f"### Bulk: {N:,} keys of 100 bytes")
+    print()
+    print(f"- loaded with one gateway put per key (one revision each, {CONNS} keep-alive connections) in {load_s:.1f} s; "
+          f"first revision {R}")
+    print(f"- {ROUNDS} rounds; each round runs every command of a table once, in an order that rotates from round to "
+          "round; medians over the rounds, and in brackets the lowest and highest per-round ratio")
+    print("- peak RSS: the highest GNU time %M over the rounds")
+    print()
+    print(f"`get bulk/ --prefix` over {N:,} keys, wall time of the whole process (curl: the same range in one "
+          "gateway POST, output to /dev/null; etch and etcdctl output to /dev/null):")
+    print()
+    print("| output | etch | curl (limit) | etcdctl | etch / curl | etch / etcdctl | etch RSS | curl RSS | etcdctl RSS |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for fmt, flag in (("simple", ""), ("json", " `-w json`")):
+        e, t = gw[f"etch {fmt}"], gw[f"etcdctl {fmt}"]
+        print(f"| {fmt} | {sec(st.median(e))} | {sec(st.median(gw['curl']))} | {sec(st.median(t))} "
+              f"| {ratio(e, gw['curl'])} | {ratio(e, t)} | {mib(gr[f'etch {fmt}'])} | {mib(gr['curl'])} "
+              f"| {mib(gr[f'etcdctl {fmt}'])} |")
+    print()
+    print(f"etch's output vs etcdctl's (cmp, once): simple {cmp_word(cmp_get['simple'])}, "
+          f"json {cmp_word(cmp_get['json'])}.")
+    print()
+    print("Watch replay, `-w json`, time until the last event is out: etch with `--max-events` until it exits; "
+          "curl (the same gateway watch) and etcdctl until the line holding the last event has reached their "
+          "output file, polled every 2 ms, then killed:")
+    print()
+    print("| replay | etch | curl (limit) | etcdctl | etch / curl | etch / etcdctl | etch RSS | etch vs etcdctl output |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for name, w, ok in ((f"{N:,} events, one per revision (`--rev {R}`)", w1, cmp_w1),
+                        (f"one revision with {N:,} DELETE events (`--rev {D}`)", w2, cmp_w2)):
+        e, c, t = ([x["wall"] for x in w[k]] for k in ("etch", "curl", "etcdctl"))
+        print(f"| {name} | {sec(st.median(e))} | {sec(st.median(c))} | {sec(st.median(t))} | {ratio(e, c)} "
+              f"| {ratio(e, t)} | {mib(max(x['rss'] for x in w['etch']))} | {cmp_word(ok)} (cmp) |")
+    print()
+    print(f"curl's stream had {w1['curl'][0]['lines']} and {w2['curl'][0]['lines']} lines (the created line and the "
+          "event lines); the replay's etch and etcdctl outputs were compared from the first round.")
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        main()
+    finally:
+        kill_children()
