@@ -1,7 +1,7 @@
 # etch: build, test, demo and benchmark. Every target installs what is missing first (as root, via apt-get).
 SWIFT ?= swift
 PREFIX ?= /usr/local
-RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -Osize
+RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -Osize -Xlinker --strip-all
 RELEASE_BIN = .build/release/etch
 
 .PHONY: all deps build release test unit integration demo bench bench-watch clean
