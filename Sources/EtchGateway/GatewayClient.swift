@@ -30,6 +30,49 @@ public final class GatewayClient {
         try RangeResponse(json: call("/kv/range", request.body()))
     }
 
+    /// A range read as its reply arrives: `onHeader` once, `onKVs` per batch; returns the whole response
+    /// without its key-values (header, more, count). Only endpoints that cannot be connected to are skipped.
+    public func rangeStreaming(_ request: RangeRequest, onHeader: (ResponseHeader) -> Void,
+                               onKVs: ([KeyValue]) -> Void) throws(GatewayError) -> RangeResponse {
+        var failures: [TransportError] = []
+        for step in 0..<endpoints.count {
+            let index = (current + step) % endpoints.count
+            let endpoint = endpoints[index]
+            let http = HTTPRequest(url: endpoint.baseURL + apiPrefix + "/kv/range", method: .post, body: request.body(),
+                                   headers: headers, timeoutMilliseconds: commandTimeoutMilliseconds)
+            var decoder = RangeStreamDecoder()
+            var header = ResponseHeader()
+            var failure: GatewayError?
+            let status: Int
+            do throws(TransportError) {
+                status = try transport.perform(http) { chunk in
+                    do throws(GatewayError) {
+                        try decoder.feed(chunk, onHeader: { header = $0; onHeader($0) }, onKVs: onKVs)
+                    } catch {
+                        failure = error
+                        return false
+                    }
+                    return true
+                }.status
+            } catch {
+                if let failure { throw failure }
+                if !error.mayHaveReachedServer { failures.append(error); continue }
+                if error.kind == .emptyReply { throw .emptyReply(endpoint: endpoint.baseURL) }
+                throw .transport(error)
+            }
+            current = index
+            if let tail = try decoder.finish() {
+                return RangeResponse(header: header, kvs: [], more: tail.more, count: tail.count)
+            }
+            // Not streamed: a small reply (no key-values), or an error body.
+            let whole = try RangeResponse(json: GatewayClient.decodeReply(decoder.wholeBody, status: status, endpoint: endpoint.baseURL))
+            onHeader(whole.header)
+            if !whole.kvs.isEmpty { onKVs(whole.kvs) }
+            return RangeResponse(header: whole.header, kvs: [], more: whole.more, count: whole.count)
+        }
+        throw .unreachable(failures)
+    }
+
     public func put(_ request: PutRequest) throws(GatewayError) -> PutResponse {
         try PutResponse(json: call("/kv/put", request.body()))
     }

@@ -246,3 +246,40 @@ final class WatchStreamDecoderTests: XCTestCase {
         XCTAssertEqual(lines, 2)
     }
 }
+
+/// Range replies decoded as they arrive, whatever the chunking.
+final class RangeStreamDecoderTests: XCTestCase {
+    let reply = #"{"header":{"cluster_id":"1","member_id":"2","revision":"9","raft_term":"3"},"kvs":[{"key":"YQ==","create_revision":"2","mod_revision":"2","version":"1","value":"eyJ9XSI="},{"key":"Yg==","create_revision":"3","mod_revision":"4","version":"2","value":"MQ=="}],"more":true,"count":"5"}"#
+
+    func testEveryChunkSizeGivesTheSameResult() throws {
+        let bytes = Array(reply.utf8)
+        for size in 1...bytes.count {
+            var d = RangeStreamDecoder()
+            var headers: [ResponseHeader] = []
+            var kvs: [KeyValue] = []
+            var i = 0
+            while i < bytes.count {
+                let end = min(bytes.count, i + size)
+                try Array(bytes[i..<end]).withUnsafeBytes { raw in
+                    try d.feed(raw, onHeader: { headers.append($0) }, onKVs: { kvs += $0 })
+                }
+                i = end
+            }
+            let tail = try XCTUnwrap(d.finish(), "size \(size)")
+            XCTAssertEqual(headers.map(\.revision), [9])
+            XCTAssertEqual(kvs.map { String(decoding: $0.key, as: UTF8.self) }, ["a", "b"])
+            XCTAssertEqual(kvs.first?.value, Array("{\"}]\"".utf8), "brackets and quotes inside values do not confuse the scanner")
+            XCTAssertTrue(tail.more)
+            XCTAssertEqual(tail.count, 5)
+        }
+    }
+
+    func testRepliesWithoutKeyValuesAndErrorsAreLeftWhole() throws {
+        for body in [#"{"header":{"revision":"9"}}"#, #"{"error":"etcdserver: mvcc: required revision is a future revision","code":11}"#] {
+            var d = RangeStreamDecoder()
+            try Array(body.utf8).withUnsafeBytes { try d.feed($0, onHeader: { _ in XCTFail("no header streamed") }, onKVs: { _ in XCTFail() }) }
+            XCTAssertNil(try d.finish())
+            XCTAssertEqual(d.wholeBody, Array(body.utf8))
+        }
+    }
+}

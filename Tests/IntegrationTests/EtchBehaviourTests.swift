@@ -266,11 +266,11 @@ final class PagedGetTests: XCTestCase {
         let cluster = try EtcdCluster()
         defer { cluster.stop() }
         let ep = cluster.endpoint
-        // 5000 distinct keys with 100-byte values, so the range spans three pages of 2000.
-        Writer(ports: [cluster.members[0].clientPort], prefix: "big/", count: 5000, keySpace: 5000,
+        // 12,000 distinct keys with 100-byte values: the range spans a first page of 5,000 keys and a second.
+        Writer(ports: [cluster.members[0].clientPort], prefix: "big/", count: 12_000, keySpace: 12_000,
                value: String(repeating: "v", count: 100)).wait()
         let rev = "\(try Int((etch(["--endpoints", ep, "get", "x", "-w", "fields"]).out.split(separator: "\n")[2].split(separator: " ").last!))! - 10)"
-        for extra in [[], ["-w", "json"], ["-w", "fields"], ["--keys-only"], ["--limit", "4500", "-w", "json"], ["--rev", rev, "-w", "json"], ["--from-key", "-w", "fields"]] {
+        for extra in [[], ["-w", "json"], ["-w", "fields"], ["--keys-only"], ["--limit", "7000", "-w", "json"], ["--limit", "7000", "-w", "fields"], ["--rev", rev, "-w", "json"], ["--from-key", "-w", "fields"]] {
             let args = ["--endpoints", ep, "get", "big/"] + (extra.contains("--from-key") ? [] : ["--prefix"]) + extra
             let mine = try etch(args)
             let theirs = try runProcess("/usr/bin/etcdctl", args)

@@ -111,10 +111,10 @@ enum GetCommand {
     }
 
     /// Keys in the first page of a large range; later pages are sized from the bytes per key seen so far.
-    static let pageSize: Int64 = 1000
-    /// About this many bytes of reply per page: large enough that the server's per-request cost is spread
-    /// thin, small enough that memory stays bounded whatever the size of the values.
-    static let pageBytes = 2 << 20
+    static let pageSize: Int64 = 5000
+    /// About this many bytes of reply per page. Replies are decoded as they arrive, so a page costs no memory;
+    /// the limit only keeps each request modest for the server, which builds the whole reply at once.
+    static let pageBytes = 32 << 20
 
     /// A range read in key order (the server's own) can be paged by continuing after the last key.
     static func pageable(_ r: RangeRequest) -> Bool {
@@ -122,8 +122,8 @@ enum GetCommand {
             && (r.limit == 0 || r.limit > pageSize)
     }
 
-    /// Reads a range in pages at the revision of the first page and prints each page as it comes, so memory
-    /// stays bounded by one page while the output is byte for byte that of one unpaginated get.
+    /// Reads a range in pages at the revision of the first page and prints each reply as it arrives, so memory
+    /// stays bounded by one key-value while the output is byte for byte that of one unpaginated get.
     static func getInPages(_ request: RangeRequest, client: GatewayClient, printer: Printer, out: OutputBuffer) throws {
         var r = request
         var printed: Int64 = 0
@@ -134,23 +134,31 @@ enum GetCommand {
         var bytesSeen = 0
         while true {
             r.limit = request.limit == 0 ? size : min(size, request.limit - printed)
-            let page = try client.range(r)
-            if !began {
-                began = true
-                printer.getBegin(page.header, to: out)
+            var lastKey: [UInt8]?
+            var pagePrinted: Int64 = 0
+            let page = try client.rangeStreaming(r, onHeader: { header in
+                if !began {
+                    began = true
+                    printer.getBegin(header, to: out)
+                }
+            }, onKVs: { kvs in
+                printer.getPage(kvs, first: printed == 0, to: out)
+                printed += Int64(kvs.count)
+                pagePrinted += Int64(kvs.count)
+                lastKey = kvs.last?.key
+                // Base64 makes bytes 4/3 larger; about 120 bytes of field names and numbers per key-value.
+                for kv in kvs { bytesSeen += (kv.key.count + kv.value.count) * 4 / 3 + 120 }
+                out.flushIfLarge()
+            })
+            if count == 0 && printed == pagePrinted {
                 count = page.count
                 // One snapshot: later pages read at the first page's revision (or the one asked for).
                 if r.revision == 0 { r.revision = page.header.revision }
             }
-            if !page.kvs.isEmpty { printer.getPage(page.kvs, first: printed == 0, to: out) }
-            printed += Int64(page.kvs.count)
-            out.flushIfLarge()
-            // Base64 makes bytes 4/3 larger; about 120 bytes of field names and numbers per key-value.
-            for kv in page.kvs { bytesSeen += (kv.key.count + kv.value.count) * 4 / 3 + 120 }
-            if printed > 0 { size = Int64(min(20_000, max(100, pageBytes / max(1, bytesSeen / Int(printed))))) }
-            guard page.more, let last = page.kvs.last else { more = false; break }
+            if printed > 0 { size = Int64(min(1_000_000, max(100, pageBytes / max(1, bytesSeen / Int(printed))))) }
+            guard page.more, let last = lastKey else { more = false; break }
             if request.limit != 0 && printed >= request.limit { more = true; break }
-            r.key = last.key + [0]
+            r.key = last + [0]
         }
         printer.getEnd(more: more, count: count, anyKVs: printed > 0, to: out)
     }
