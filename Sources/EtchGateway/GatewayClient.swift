@@ -31,46 +31,34 @@ public final class GatewayClient {
     }
 
     /// A range read as its reply arrives: `onHeader` once, `onKVs` per batch; returns the whole response
-    /// without its key-values (header, more, count). Only endpoints that cannot be connected to are skipped.
+    /// without its key-values (header, more, count).
     public func rangeStreaming(_ request: RangeRequest, onHeader: (ResponseHeader) -> Void,
                                onKVs: ([KeyValue]) -> Void) throws(GatewayError) -> RangeResponse {
-        var failures: [TransportError] = []
-        for step in 0..<endpoints.count {
-            let index = (current + step) % endpoints.count
-            let endpoint = endpoints[index]
-            let http = HTTPRequest(url: endpoint.baseURL + apiPrefix + "/kv/range", method: .post, body: request.body(),
-                                   headers: headers, timeoutMilliseconds: commandTimeoutMilliseconds)
-            var decoder = RangeStreamDecoder()
-            var header = ResponseHeader()
-            var failure: GatewayError?
-            let status: Int
-            do throws(TransportError) {
-                status = try transport.perform(http) { chunk in
-                    do throws(GatewayError) {
-                        try decoder.feed(chunk, onHeader: { header = $0; onHeader($0) }, onKVs: onKVs)
-                    } catch {
-                        failure = error
-                        return false
-                    }
-                    return true
-                }.status
-            } catch {
-                if let failure { throw failure }
-                if !error.mayHaveReachedServer { failures.append(error); continue }
-                if error.kind == .emptyReply { throw .emptyReply(endpoint: endpoint.baseURL) }
-                throw .transport(error)
+        var decoder = RangeStreamDecoder()
+        var header = ResponseHeader()
+        var failure: GatewayError?
+        let answer: (status: Int, endpoint: Endpoint)
+        do {
+            answer = try send(path: "/kv/range", method: .post, body: request.body(), prefixed: true) { chunk in
+                do throws(GatewayError) {
+                    try decoder.feed(chunk, onHeader: { header = $0; onHeader($0) }, onKVs: onKVs)
+                } catch {
+                    failure = error
+                    return false
+                }
+                return true
             }
-            current = index
-            if let tail = try decoder.finish() {
-                return RangeResponse(header: header, kvs: [], more: tail.more, count: tail.count)
-            }
-            // Not streamed: a small reply (no key-values), or an error body.
-            let whole = try RangeResponse(json: GatewayClient.decodeReply(decoder.wholeBody, status: status, endpoint: endpoint.baseURL))
-            onHeader(whole.header)
-            if !whole.kvs.isEmpty { onKVs(whole.kvs) }
-            return RangeResponse(header: whole.header, kvs: [], more: whole.more, count: whole.count)
+        } catch {
+            throw failure ?? error
         }
-        throw .unreachable(failures)
+        if let tail = try decoder.finish() {
+            return RangeResponse(header: header, kvs: [], more: tail.more, count: tail.count)
+        }
+        // Not streamed: a small reply (no key-values), or an error body.
+        let whole = try RangeResponse(json: GatewayClient.decodeReply(decoder.wholeBody, status: answer.status, endpoint: answer.endpoint.baseURL))
+        onHeader(whole.header)
+        if !whole.kvs.isEmpty { onKVs(whole.kvs) }
+        return RangeResponse(header: whole.header, kvs: [], more: whole.more, count: whole.count)
     }
 
     public func put(_ request: PutRequest) throws(GatewayError) -> PutResponse {
@@ -93,22 +81,35 @@ public final class GatewayClient {
     }
 
     private func exchange(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool) throws(GatewayError) -> JSON {
+        var reply: [UInt8] = []
+        let answer = try send(path: path, method: method, body: body, prefixed: prefixed) { chunk in
+            reply.append(contentsOf: chunk)
+            return true
+        }
+        if answer.status == 404, prefixed, apiPrefix == "/v3", GatewayError.parseErrorBody(reply, httpStatus: answer.status) == nil {
+            apiPrefix = "/v3beta"
+            return try exchange(path: path, method: method, body: body, prefixed: prefixed)
+        }
+        return try GatewayClient.decodeReply(reply, status: answer.status, endpoint: answer.endpoint.baseURL)
+    }
+
+    /// Sends one request to the first endpoint that can be connected to, starting at the current one, handing
+    /// the reply's bytes to `sink`. Only a request that never reached a server moves on to the next endpoint:
+    /// a write that may have been applied must not be sent twice. (A failed connection delivers no bytes, so
+    /// one sink serves every attempt.)
+    private func send(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool,
+                      sink: BodySink) throws(GatewayError) -> (status: Int, endpoint: Endpoint) {
         var failures: [TransportError] = []
         for step in 0..<endpoints.count {
             let index = (current + step) % endpoints.count
             let endpoint = endpoints[index]
-            let url = endpoint.baseURL + (prefixed ? apiPrefix : "") + path
-            let request = HTTPRequest(url: url, method: method, body: body, headers: headers,
-                                      timeoutMilliseconds: commandTimeoutMilliseconds)
-            let status: Int
-            let reply: [UInt8]
+            let request = HTTPRequest(url: endpoint.baseURL + (prefixed ? apiPrefix : "") + path, method: method,
+                                      body: body, headers: headers, timeoutMilliseconds: commandTimeoutMilliseconds)
             do throws(TransportError) {
-                let answer = try transport.send(request)
-                status = answer.result.status
-                reply = answer.body
+                let result = try transport.perform(request, sink: sink)
+                current = index
+                return (result.status, endpoint)
             } catch {
-                // Only a request that never reached a server may go to the next endpoint: a write that may
-                // have been applied must not be sent twice.
                 if !error.mayHaveReachedServer {
                     failures.append(error)
                     continue
@@ -116,12 +117,6 @@ public final class GatewayClient {
                 if error.kind == .emptyReply { throw .emptyReply(endpoint: endpoint.baseURL) }
                 throw .transport(error)
             }
-            current = index
-            if status == 404, prefixed, apiPrefix == "/v3", GatewayError.parseErrorBody(reply, httpStatus: status) == nil {
-                apiPrefix = "/v3beta"
-                return try exchange(path: path, method: method, body: body, prefixed: prefixed)
-            }
-            return try GatewayClient.decodeReply(reply, status: status, endpoint: endpoint.baseURL)
         }
         throw .unreachable(failures)
     }

@@ -8,11 +8,7 @@ public struct RangeStreamDecoder {
     private enum State { case prefix, kvs, trailer, other }
     private var state = State.prefix
     private var buffer: [UInt8] = []
-    private var scan = 0
-    private var depth = 0
-    private var inString = false
-    private var escaped = false
-    private var start = -1
+    private var scanner = JSONArrayScanner()
 
     public init() {}
 
@@ -26,18 +22,14 @@ public struct RangeStreamDecoder {
                 state = .other  // an error body or something else: decoded whole at the end
                 return
             }
-            guard let key = buffer.firstRange(of: RangeStreamDecoder.kvsKey) else { return }
-            var prefix = Array(buffer[..<key.lowerBound])
-            while let last = prefix.last, last == UInt8(ascii: ",") || last == 0x20 { prefix.removeLast() }
-            prefix.append(UInt8(ascii: "}"))
-            let json: JSON
-            do { json = try JSONParser.parse(prefix) } catch {
-                throw .malformedReply("range reply header is not JSON (\(error.message))")
+            guard buffer.firstRange(of: RangeStreamDecoder.kvsKey) != nil else { return }
+            guard let (json, start) = parsePrefix(buffer, before: RangeStreamDecoder.kvsKey, closing: "}") else {
+                throw .malformedReply("range reply header is not JSON")
             }
             onHeader(try ResponseHeader(json: json["header"]))
-            buffer.removeFirst(key.upperBound)
+            buffer.removeFirst(start)
             state = .kvs
-            scan = 0
+            scanner = JSONArrayScanner()
         }
         if state == .kvs { try scanKVs(onKVs) }
     }
@@ -46,44 +38,22 @@ public struct RangeStreamDecoder {
         var kvs: [KeyValue] = []
         var failure: GatewayError?
         buffer.withUnsafeBufferPointer { b in
-            var i = scan
-            while i < b.count {
-                let c = b[i]
-                if inString {
-                    if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
-                } else if c == 0x22 {
-                    inString = true
-                } else if c == UInt8(ascii: "{") {
-                    if depth == 0 { start = i }
-                    depth += 1
-                } else if c == UInt8(ascii: "}") {
-                    depth -= 1
-                    if depth == 0, start >= 0 {
-                        do {
-                            kvs.append(try KeyValue(json: JSONParser.parse(UnsafeBufferPointer(rebasing: b[start...i]))))
-                        } catch {
-                            failure = error as? GatewayError ?? .malformedReply("range reply key-value is not valid JSON")
-                            return
-                        }
-                        start = -1
-                    }
-                } else if c == UInt8(ascii: "]") && depth == 0 {
-                    state = .trailer
-                    i += 1
-                    break
+            scanner.scan(b) { object in
+                do { kvs.append(try KeyValue(json: JSONParser.parse(object))) } catch {
+                    failure = error as? GatewayError ?? .malformedReply("range reply key-value is not valid JSON")
+                    return false
                 }
-                i += 1
+                return true
             }
-            scan = i
         }
         if let failure { throw failure }
         if !kvs.isEmpty { onKVs(kvs) }
+        if scanner.ended { state = .trailer }
         // Keep only what is still needed: the key-value being read, or the trailer.
-        let keep = state == .trailer ? scan : (start >= 0 ? start : scan)
+        let keep = scanner.firstNeeded
         if keep > 0 && (keep > 64 * 1024 || state == .trailer) {
             buffer.removeFirst(keep)
-            scan -= keep
-            if start >= 0 { start -= keep }
+            scanner.dropFront(keep)
         }
     }
 

@@ -87,37 +87,23 @@ public struct FragmentJoiner: Sendable {
 /// that arrived whole. Used only after a broken stream, so a connection cut every few KB still makes progress
 /// through a catch-up message of hundreds of KB.
 public func salvageEvents(_ partial: [UInt8]) -> (ResponseHeader, [Event])? {
-    guard let eventsKey = partial.firstRange(of: Array("\"events\":[".utf8)) else { return nil }
     // The header comes before the events (protobuf field order), so the prefix up to them parses once closed.
-    var headerJSON = Array(partial[..<eventsKey.lowerBound])
-    while let last = headerJSON.last, last == UInt8(ascii: ",") || last == 0x20 { headerJSON.removeLast() }
-    headerJSON += Array("}}".utf8)
-    guard let outer = try? JSONParser.parse(headerJSON), let result = outer["result"],
-          let header = try? ResponseHeader(json: result["header"]) else { return nil }
+    guard let (outer, start) = parsePrefix(partial, before: Array("\"events\":[".utf8), closing: "}}"),
+          let result = outer["result"], let header = try? ResponseHeader(json: result["header"]) else { return nil }
     var events: [Event] = []
-    var depth = 0, inString = false, escaped = false, start = -1
-    var i = eventsKey.upperBound
-    while i < partial.count {
-        let c = partial[i]
-        if inString {
-            if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inString = false }
-        } else if c == UInt8(ascii: "\"") {
-            inString = true
-        } else if c == UInt8(ascii: "{") {
-            if depth == 0 { start = i }
-            depth += 1
-        } else if c == UInt8(ascii: "}") {
-            depth -= 1
-            if depth == 0, start >= 0 {
-                guard let json = try? JSONParser.parse(partial[start...i]), let event = try? Event(json: json) else { return nil }
-                events.append(event)
+    var whole = true
+    var scanner = JSONArrayScanner(at: start)
+    partial.withUnsafeBufferPointer { b in
+        scanner.scan(b) { object in
+            guard let json = try? JSONParser.parse(object), let event = try? Event(json: json) else {
+                whole = false
+                return false
             }
-        } else if c == UInt8(ascii: "]") && depth == 0 {
-            break
+            events.append(event)
+            return true
         }
-        i += 1
     }
-    return (header, events)
+    return whole ? (header, events) : nil
 }
 
 /// How one watch connection ended.

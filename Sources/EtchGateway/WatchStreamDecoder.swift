@@ -22,13 +22,7 @@ public struct WatchStreamDecoder {
     private var plainLine = false
     private var base = WatchResponse()
     private var opened = false
-    private var arrayEnded = false
-    // Scanner state over `buffer`.
-    private var scan = 0
-    private var depth = 0
-    private var inString = false
-    private var escaped = false
-    private var eventStart = -1
+    private var scanner = JSONArrayScanner()
     /// Set when a streamed event could not be decoded.
     public private(set) var error: GatewayError?
 
@@ -91,8 +85,7 @@ public struct WatchStreamDecoder {
         buffer = []
         streaming = false
         opened = false
-        arrayEnded = false
-        scan = 0; depth = 0; inString = false; escaped = false; eventStart = -1
+        scanner = JSONArrayScanner()
         base = WatchResponse()
     }
 
@@ -106,25 +99,17 @@ public struct WatchStreamDecoder {
     /// Switches the pending line to event-by-event decoding once its header has arrived.
     private mutating func startStreaming(_ emit: (Piece) -> Void) {
         let pending = framer.takePending()
-        guard let key = pending.firstRange(of: WatchStreamDecoder.eventsKey) else {
-            // No events array: keep buffering this line as a plain line.
-            plainLine = true
-            pending.withUnsafeBytes { framer.feed($0) { emit(.line($0)) } }
-            return
-        }
-        var headerJSON = Array(pending[..<key.lowerBound])
-        while let last = headerJSON.last, last == UInt8(ascii: ",") || last == 0x20 { headerJSON.removeLast() }
-        headerJSON += Array("}}".utf8)
-        guard let outer = try? JSONParser.parse(headerJSON), let result = outer["result"],
-              let parsed = try? WatchResponse(json: result) else {
+        guard let (outer, start) = parsePrefix(pending, before: WatchStreamDecoder.eventsKey, closing: "}}"),
+              let result = outer["result"], let parsed = try? WatchResponse(json: result) else {
+            // No events array, or a prefix that does not parse: keep buffering this line as a plain line.
             plainLine = true
             pending.withUnsafeBytes { framer.feed($0) { emit(.line($0)) } }
             return
         }
         base = parsed
         streaming = true
-        buffer = Array(pending[key.upperBound...])
-        scan = 0
+        buffer = Array(pending[start...])
+        scanner = JSONArrayScanner()
         scanEvents(emit)
         compact()
     }
@@ -132,34 +117,16 @@ public struct WatchStreamDecoder {
     /// Decodes every event object completed in `buffer` and hands them on as one part.
     private mutating func scanEvents(_ emit: (Piece) -> Void) {
         var events: [Event] = []
+        var failure: GatewayError?
         buffer.withUnsafeBufferPointer { b in
-            var i = scan
-            while i < b.count, !arrayEnded {
-                let c = b[i]
-                if inString {
-                    if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
-                } else if c == 0x22 {
-                    inString = true
-                } else if c == UInt8(ascii: "{") {
-                    if depth == 0 { eventStart = i }
-                    depth += 1
-                } else if c == UInt8(ascii: "}") {
-                    depth -= 1
-                    if depth == 0, eventStart >= 0 {
-                        do {
-                            events.append(try Event(json: JSONParser.parse(UnsafeBufferPointer(rebasing: b[eventStart...i]))))
-                        } catch {
-                            self.error = error as? GatewayError ?? .malformedReply("watch event is not valid JSON")
-                        }
-                        eventStart = -1
-                    }
-                } else if c == UInt8(ascii: "]") && depth == 0 {
-                    arrayEnded = true
+            scanner.scan(b) { object in
+                do { events.append(try Event(json: JSONParser.parse(object))) } catch {
+                    failure = error as? GatewayError ?? .malformedReply("watch event is not valid JSON")
                 }
-                i += 1
+                return true
             }
-            scan = i
         }
+        if let failure { error = failure }
         if !events.isEmpty {
             var r = base
             r.events = events
@@ -171,11 +138,10 @@ public struct WatchStreamDecoder {
 
     /// Drops bytes no longer needed: everything before the event being scanned.
     private mutating func compact() {
-        let keep = eventStart >= 0 ? eventStart : scan
+        let keep = scanner.firstNeeded
         if keep > 64 * 1024 {
             buffer.removeFirst(keep)
-            scan -= keep
-            if eventStart >= 0 { eventStart -= keep }
+            scanner.dropFront(keep)
         }
     }
 

@@ -12,15 +12,15 @@ public struct FieldsPrinter: Printer {
     }
 
     private func kv(_ prefix: String, _ kv: KeyValue, _ out: OutputBuffer) {
-        var q: [UInt8] = []
         out.append("\"\(prefix)Key\" : ")
-        GoQuote.append(kv.key, to: &q); out.append(q); out.append(0x0A)
+        out.appendDirectly { GoQuote.append(kv.key, to: &$0) }
+        out.append(0x0A)
         out.append("\"\(prefix)CreateRevision\" : "); out.appendInt(kv.createRevision); out.append(0x0A)
         out.append("\"\(prefix)ModRevision\" : "); out.appendInt(kv.modRevision); out.append(0x0A)
         out.append("\"\(prefix)Version\" : "); out.appendInt(kv.version); out.append(0x0A)
-        q.removeAll(keepingCapacity: true)
         out.append("\"\(prefix)Value\" : ")
-        GoQuote.append(kv.value, to: &q); out.append(q); out.append(0x0A)
+        out.appendDirectly { GoQuote.append(kv.value, to: &$0) }
+        out.append(0x0A)
         out.append("\"\(prefix)Lease\" : "); out.appendInt(kv.lease); out.append(0x0A)
     }
 

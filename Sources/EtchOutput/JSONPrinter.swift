@@ -27,10 +27,11 @@ public struct JSONPrinter: Printer {
     }
 
     static func base64(_ b: [UInt8], _ out: OutputBuffer) {
-        var tmp: [UInt8] = [UInt8(ascii: "\"")]
-        Base64.encode(b, into: &tmp)
-        tmp.append(UInt8(ascii: "\""))
-        out.append(tmp)
+        out.appendDirectly { bytes in
+            bytes.append(UInt8(ascii: "\""))
+            Base64.encode(b, into: &bytes)
+            bytes.append(UInt8(ascii: "\""))
+        }
     }
 
     static func kv(_ kv: KeyValue, _ out: OutputBuffer) {

@@ -34,16 +34,18 @@ public final class OutputBuffer {
     }
 
     public func appendUInt(_ v: UInt64) {
-        if v < 10 { bytes.append(UInt8(truncatingIfNeeded: v) + 0x30); return }
-        var digits: (UInt64, Int) = (v, 0)
-        var tmp = [UInt8](repeating: 0, count: 20)
-        while digits.0 > 0 {
-            tmp[19 - digits.1] = UInt8(truncatingIfNeeded: digits.0 % 10) + 0x30
-            digits.0 /= 10
-            digits.1 += 1
-        }
-        bytes.append(contentsOf: tmp[(20 - digits.1)...])
+        // Digits are written in place, then reversed: no temporary storage.
+        let start = bytes.count
+        var rest = v
+        repeat {
+            bytes.append(UInt8(truncatingIfNeeded: rest % 10) + 0x30)
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
     }
+
+    /// Lets an encoder (base64, Go quoting) append to the buffer directly.
+    public func appendDirectly(_ encode: (inout [UInt8]) -> Void) { encode(&bytes) }
 
     /// Writes what is buffered; flushes early when the buffer grows large.
     public func flushIfLarge() { if bytes.count >= 256 * 1024 { flush() } }

@@ -137,9 +137,28 @@ public final class HTTPTransport {
         lastActivity = monotonicNanoseconds()
     }
 
-    /// The options every request shares: URL, no proxy, no signals, timeouts and TLS files.
+    /// Starts a transfer the same way for `perform` and `performDuplex`: fresh transfer state, the options
+    /// every request shares (URL, no proxy, no signals, timeouts, TLS files) and the one write callback.
     private func configureConnection(_ request: HTTPRequest) {
         let h = handle
+        stopRequested = false
+        idleExpired = false
+        receivedAny = false
+        idleLimitNanoseconds = UInt64(request.idleTimeoutMilliseconds) * 1_000_000
+        lastActivity = monotonicNanoseconds()
+        etch_setopt_pointer(h, ETCH_OPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque())
+        etch_setopt_write_function(h) { ptr, size, count, user in
+            let transport = Unmanaged<HTTPTransport>.fromOpaque(user!).takeUnretainedValue()
+            let n = size * count
+            transport.lastActivity = monotonicNanoseconds()
+            transport.receivedAny = true
+            if Interrupt.requested { transport.stopRequested = true; return 0 }
+            let ok = transport.sink?(UnsafeRawBufferPointer(start: ptr, count: n)) ?? true
+            // A slow consumer (a watch command) is not a silent server.
+            transport.lastActivity = monotonicNanoseconds()
+            if !ok { transport.stopRequested = true; return 0 }
+            return n
+        }
         etch_setopt_string(h, ETCH_OPT_URL, request.url)
         etch_setopt_long(h, ETCH_OPT_NOSIGNAL, 1)
         etch_setopt_long(h, ETCH_OPT_TCP_NODELAY, 1)
@@ -166,10 +185,6 @@ public final class HTTPTransport {
 
         let result: CURLcode = withoutActuallyEscaping(sink) { escapingSink in
             self.sink = escapingSink
-            self.stopRequested = false
-            self.idleExpired = false
-            self.idleLimitNanoseconds = UInt64(request.idleTimeoutMilliseconds) * 1_000_000
-            self.lastActivity = monotonicNanoseconds()
             defer { self.sink = nil }
             return request.body.withUnsafeBufferPointer { body in
                 configureConnection(request)
@@ -191,16 +206,6 @@ public final class HTTPTransport {
                 etch_setopt_slist(h, ETCH_OPT_HTTPHEADER, headerList)
 
                 let me = Unmanaged.passUnretained(self).toOpaque()
-                etch_setopt_pointer(h, ETCH_OPT_WRITEDATA, me)
-                etch_setopt_write_function(h) { ptr, size, count, user in
-                    let transport = Unmanaged<HTTPTransport>.fromOpaque(user!).takeUnretainedValue()
-                    let n = size * count
-                    transport.lastActivity = monotonicNanoseconds()
-                    if Interrupt.requested { transport.stopRequested = true; return 0 }
-                    let ok = transport.sink?(UnsafeRawBufferPointer(start: ptr, count: n)) ?? true
-                    if !ok { transport.stopRequested = true; return 0 }
-                    return n
-                }
                 etch_setopt_long(h, ETCH_OPT_NOPROGRESS, 0)
                 etch_setopt_pointer(h, ETCH_OPT_XFERINFODATA, me)
                 etch_setopt_xferinfo_function(h) { user, _, _, _, _ in
@@ -255,10 +260,6 @@ public final class HTTPTransport {
         var inputEnded = false
         withoutActuallyEscaping(sink) { escapingSink in
             self.sink = escapingSink
-            self.stopRequested = false
-            self.idleExpired = false
-            self.idleLimitNanoseconds = UInt64(request.idleTimeoutMilliseconds) * 1_000_000
-            self.lastActivity = monotonicNanoseconds()
             defer { self.sink = nil }
             configureConnection(request)
             etch_setopt_long(h, ETCH_OPT_POST, 1)
@@ -289,24 +290,10 @@ public final class HTTPTransport {
                 transport.uploadQueue.removeFirst(n)
                 return n
             }
-            etch_setopt_pointer(h, ETCH_OPT_WRITEDATA, me)
-            etch_setopt_write_function(h) { ptr, size, count, user in
-                let transport = Unmanaged<HTTPTransport>.fromOpaque(user!).takeUnretainedValue()
-                let n = size * count
-                transport.lastActivity = monotonicNanoseconds()
-                transport.receivedAny = true
-                if Interrupt.requested { transport.stopRequested = true; return 0 }
-                let ok = transport.sink?(UnsafeRawBufferPointer(start: ptr, count: n)) ?? true
-                // A slow consumer (a watch command) is not a silent server.
-                transport.lastActivity = monotonicNanoseconds()
-                if !ok { transport.stopRequested = true; return 0 }
-                return n
-            }
             curl_multi_add_handle(multi, h)
             defer { curl_multi_remove_handle(multi, h) }
             var running: Int32 = 1
             connectionSocket = -1
-            receivedAny = false
             while true {
                 let received = receivedAny
                 curl_multi_perform(multi, &running)
@@ -383,16 +370,6 @@ public final class HTTPTransport {
         etch_getinfo_long(h, ETCH_INFO_RESPONSE_CODE, &status)
         if finalCode == CURLE_OK { return HTTPResult(status: status, totalMicroseconds: 0) }
         throw makeError(finalCode, url: request.url, status: status)
-    }
-
-    /// Performs one exchange and returns the whole body.
-    public func send(_ request: HTTPRequest) throws(TransportError) -> (result: HTTPResult, body: [UInt8]) {
-        var body: [UInt8] = []
-        let result = try perform(request) { chunk in
-            body.append(contentsOf: chunk)
-            return true
-        }
-        return (result, body)
     }
 
     /// Turns a curl result code into a `TransportError`: the one place that knows curl's codes.

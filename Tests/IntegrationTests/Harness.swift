@@ -30,18 +30,11 @@ func freePort() -> Int {
 
 /// Sends a plain HTTP GET to 127.0.0.1:port and returns the raw reply (nil when nothing answers).
 func httpGet(port: Int, path: String) -> String? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let fd = connectLoopback(port)
+    guard fd >= 0 else { return nil }
     defer { close(fd) }
     var tv = timeval(tv_sec: 1, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = UInt16(port).bigEndian
-    let ok = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard ok == 0 else { return nil }
     let request = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
     _ = request.withCString { send(fd, $0, strlen($0), 0) }
     var data = [UInt8]()
@@ -167,15 +160,20 @@ let etchBinary: String = {
         .deletingLastPathComponent().appendingPathComponent(".build/debug/etch").path
 }()
 
+/// The environment of every process a test starts: this one's without `ETCDCTL_*`, the v3 API, and `extra`.
+func testEnvironment(_ extra: [String: String]) -> [String: String] {
+    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ETCDCTL_") }
+    env["ETCDCTL_API"] = "3"
+    env.merge(extra) { $1 }
+    return env
+}
+
 /// Runs a program to completion with the given stdin bytes and extra environment.
 func runProcess(_ executable: String, _ args: [String], stdin: Data? = nil, environment: [String: String] = [:], timeout: Double = 30) throws -> Outcome {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
-    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ETCDCTL_") }
-    env["ETCDCTL_API"] = "3"
-    env.merge(environment) { $1 }
-    p.environment = env
+    p.environment = testEnvironment(environment)
     let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
     p.standardOutput = outPipe
     p.standardError = errPipe
@@ -215,10 +213,7 @@ final class StreamingProcess {
     init(_ executable: String, _ args: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ETCDCTL_") }
-        env["ETCDCTL_API"] = "3"
-        env.merge(environment) { $1 }
-        process.environment = env
+        process.environment = testEnvironment(environment)
         process.standardOutput = outPipe
         process.standardError = errPipe
         process.standardInput = FileHandle.nullDevice

@@ -151,17 +151,11 @@ enum InteractiveWatch {
                 guard !awaitingCreated.isEmpty else { return true }
                 byID[piece.watchID] = awaitingCreated.removeFirst()
             }
-            let out = ctx.stdout
             if piece.watchID == -1 && piece.isProgressNotify {
                 // A stream-wide progress answer reaches every watcher, and each prints it, as in etcdctl.
-                for watcher in watchers where !watcher.canceled {
-                    _ = watcher
-                    out.append("progress notify: ")
-                    out.appendInt(piece.header.revision)
-                    out.append(0x0A)
-                    printer.watch(piece, to: out)
+                for _ in watchers.filter({ !$0.canceled }) {
+                    _ = WatchCommand.display(piece, printer: printer, exec: [], ctx: ctx)
                 }
-                out.flush()
                 return true
             }
             guard let watcher = byID[piece.watchID], var response = watcher.joiner.add(piece) else { return true }
