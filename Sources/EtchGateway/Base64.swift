@@ -10,17 +10,44 @@ public enum Base64 {
         return t
     }()
 
-    /// Encodes bytes, appending to `out`.
+    /// Encodes bytes, appending to `out`. The buffer grows geometrically (no exact-size reserve per call,
+    /// which would copy a large output buffer again for every short value).
     public static func encode(_ bytes: some Collection<UInt8>, into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
-        var it = bytes.makeIterator()
-        while let a = it.next() {
-            let b = it.next()
-            let c = it.next()
-            out.append(alphabet[Int(a >> 2)])
-            out.append(alphabet[Int((a & 0x03) << 4 | (b ?? 0) >> 4)])
-            out.append(b == nil ? UInt8(ascii: "=") : alphabet[Int(((b ?? 0) & 0x0F) << 2 | (c ?? 0) >> 6)])
-            out.append(c == nil ? UInt8(ascii: "=") : alphabet[Int((c ?? 0) & 0x3F)])
+        let n = bytes.count
+        guard n > 0 else { return }
+        let start = out.count
+        let encoded = (n + 2) / 3 * 4
+        out.append(contentsOf: repeatElement(UInt8(ascii: "="), count: encoded))
+        let done: Void? = bytes.withContiguousStorageIfAvailable { src in
+            out.withUnsafeMutableBufferPointer { dst in encode(src, into: dst, at: start) }
+        }
+        if done == nil {
+            let copy = Array(bytes)
+            copy.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst in encode(src, into: dst, at: start) }
+            }
+        }
+    }
+
+    /// Writes the encoding of `src` into `dst` from `at`; the padding is already in place.
+    private static func encode(_ src: UnsafeBufferPointer<UInt8>, into dst: UnsafeMutableBufferPointer<UInt8>, at: Int) {
+        alphabet.withUnsafeBufferPointer { abc in
+            var i = 0, o = at
+            let n = src.count
+            while i + 3 <= n {
+                let a = src[i], b = src[i + 1], c = src[i + 2]
+                dst[o] = abc[Int(a >> 2)]
+                dst[o + 1] = abc[Int((a & 0x03) << 4 | b >> 4)]
+                dst[o + 2] = abc[Int((b & 0x0F) << 2 | c >> 6)]
+                dst[o + 3] = abc[Int(c & 0x3F)]
+                i += 3; o += 4
+            }
+            if i < n {
+                let a = src[i], b: UInt8 = i + 1 < n ? src[i + 1] : 0
+                dst[o] = abc[Int(a >> 2)]
+                dst[o + 1] = abc[Int((a & 0x03) << 4 | b >> 4)]
+                if i + 1 < n { dst[o + 2] = abc[Int((b & 0x0F) << 2)] }
+            }
         }
     }
 
@@ -33,26 +60,42 @@ public enum Base64 {
 
     /// Decodes base64 text; nil when it is not valid base64.
     public static func decode(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count / 4 * 3)
-        var acc: UInt32 = 0
-        var bits = 0
+        var text = text
+        return text.withUTF8 { decode($0) }
+    }
+
+    /// Decodes base64 bytes; nil when they are not valid base64. Padding is optional (some encoders omit it),
+    /// but what padding there is must be in the right place.
+    public static func decode(_ src: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var n = src.count
         var padding = 0
-        var count = 0
-        for c in text.utf8 {
-            if c == UInt8(ascii: "=") { padding += 1; count += 1; continue }
-            if padding > 0 { return nil }
-            let v = reverse[Int(c)]
-            if v == 0xFF { return nil }
-            count += 1
-            acc = acc << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+        while n > 0 && src[n - 1] == UInt8(ascii: "=") && padding < 2 { n -= 1; padding += 1 }
+        if n % 4 == 1 || (padding > 0 && (n + padding) % 4 != 0) { return nil }
+        let capacity = n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1)
+        return reverse.withUnsafeBufferPointer { table -> [UInt8]? in
+            var valid = true
+            let out = [UInt8](unsafeUninitializedCapacity: capacity) { dst, count in
+                var i = 0, o = 0
+                while i + 4 <= n {
+                    let a = table[Int(src[i])], b = table[Int(src[i + 1])]
+                    let c = table[Int(src[i + 2])], d = table[Int(src[i + 3])]
+                    if (a | b | c | d) & 0xC0 != 0 { valid = false; break }
+                    dst[o] = a << 2 | b >> 4
+                    dst[o + 1] = b << 4 | c >> 2
+                    dst[o + 2] = c << 6 | d
+                    i += 4; o += 3
+                }
+                if valid && i < n {
+                    let a = table[Int(src[i])], b = table[Int(src[i + 1])]
+                    let c = i + 2 < n ? table[Int(src[i + 2])] : 0
+                    if (a | b | c) & 0xC0 != 0 { valid = false } else {
+                        dst[o] = a << 2 | b >> 4; o += 1
+                        if i + 2 < n { dst[o] = b << 4 | c >> 2; o += 1 }
+                    }
+                }
+                count = valid ? o : 0
             }
+            return valid ? out : nil
         }
-        if padding > 2 || (padding > 0 && count % 4 != 0) || count % 4 == 1 { return nil }
-        return out
     }
 }

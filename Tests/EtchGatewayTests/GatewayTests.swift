@@ -56,6 +56,12 @@ final class JSONTests: XCTestCase {
             XCTAssertEqual(Base64.decode(Base64.encode(bytes)), bytes)
         }
         XCTAssertEqual(Base64.encode(Array("foo".utf8)), "Zm9v")
+        XCTAssertEqual(Base64.encode(Array("fo".utf8)), "Zm8=")
+        XCTAssertEqual(Base64.encode(Array("f".utf8)), "Zg==")
+        XCTAssertEqual(Base64.encode("foobar".utf8.lazy.map { $0 }), "Zm9vYmFy", "a non-contiguous collection")
+        var out = Array("x".utf8)
+        Base64.encode([UInt8](repeating: 0xFF, count: 4), into: &out)
+        XCTAssertEqual(String(decoding: out, as: UTF8.self), "x/////w==", "appends after what is there")
         XCTAssertNil(Base64.decode("Zm9v!"))
         XCTAssertNil(Base64.decode("Zm9=v"))
         XCTAssertNil(Base64.decode("Z"))
