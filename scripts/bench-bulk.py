@@ -10,17 +10,24 @@ Loads N keys bulk/%06d with 100-byte values (one put each, so one revision each)
   1. `get bulk/ --prefix` (simple and -w json): etch vs curl of the same gateway range in one POST vs etcdctl;
   2. watch replay of the N events from the first key's revision: etch (--max-events N, until it exits) vs curl
      of the same gateway watch (until the line with the N-th event has arrived) vs etcdctl (likewise, then killed);
-  3. one revision with N DELETE events (`etch del bulk/ --prefix`), watched the same three ways.
+  3. one revision with N DELETE events (`etch del bulk/ --prefix`), watched the same three ways;
+  4. live latency: 1,000 puts, each timed from the put until its event line is read from the watcher's stdout
+     pipe (etch, curl's gateway watch, etcdctl), p50/p99;
+  5. the memory runs: M keys (default 1,000,000) loaded in transactions of 128 puts, then one `get --prefix` of
+     all of them (simple and json) and one watch replay of all M events, each once, with peak RSS.
 Rounds alternate the commands in a rotating order; the report gives medians, etch's ratios and peak RSS
 (GNU time -f %M). Prints a Markdown section on stdout, progress on stderr.
-Environment: BENCH_BULK_KEYS (default 100000), BENCH_BULK_ROUNDS (3), BENCH_BULK_CONNS (8 parallel loaders).
+Environment: BENCH_BULK_KEYS (default 100000), BENCH_BULK_ROUNDS (3), BENCH_BULK_CONNS (8 parallel loaders),
+BENCH_LATENCY_PUTS (1000; 0 skips 4), BENCH_HUGE_KEYS (1000000; 0 skips 5).
 """
-import base64, http.client, json, os, signal, statistics as st, subprocess, sys, threading, time
+import base64, http.client, json, os, select, signal, statistics as st, subprocess, sys, threading, time
 
 ETCH, E, WORK = sys.argv[1:4]
 N = int(os.environ.get("BENCH_BULK_KEYS", "100000"))
 ROUNDS = int(os.environ.get("BENCH_BULK_ROUNDS", "3"))
 CONNS = int(os.environ.get("BENCH_BULK_CONNS", "8"))
+LAT_PUTS = int(os.environ.get("BENCH_LATENCY_PUTS", "1000"))
+HUGE = int(os.environ.get("BENCH_HUGE_KEYS", "1000000"))
 WATCH_LIMIT = 180.0  # seconds before a watch run is given up
 HOST, PORT = E.rsplit(":", 1)
 assert HOST == "127.0.0.1", "bench-bulk: loopback only"
@@ -85,6 +92,95 @@ def load():
     if int(got.get("count", 0)) != N:
         raise SystemExit(f"bench-bulk: loaded {got.get('count')} keys, not {N}")
     return r0
+
+
+def load_txn(prefix, n):
+    """n keys prefix%07d with 100-byte values, 128 puts per transaction (etcd's default limit), over CONNS
+    connections: fast enough to load a million keys in a benchmark. Returns the first revision."""
+    errors, revs = [], []
+    batches = [(i, min(n, i + 128)) for i in range(0, n, 128)]
+
+    def worker(k):
+        try:
+            conn = http.client.HTTPConnection(HOST, int(PORT), timeout=60)
+            for lo, hi in batches[k::CONNS]:
+                ops = [{"request_put": {"key": b64(f"{prefix}{i:07d}"), "value": b64(value(i))}} for i in range(lo, hi)]
+                revs.append(int(post(conn, "/v3/kv/txn", {"success": ops})["header"]["revision"]))
+            conn.close()
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    t = [threading.Thread(target=worker, args=(k,)) for k in range(CONNS)]
+    for x in t:
+        x.start()
+    for x in t:
+        x.join()
+    if errors:
+        raise SystemExit(f"bench-bulk: loading {prefix} failed: {errors[0]!r}")
+    return min(revs)
+
+
+def latency(name, argv, marker, puts):
+    """Starts a watcher (argv) on lat/ with stdout on a pipe; for each put of lat/<i>, the time from just before
+    the put request until marker(i) has been read from the pipe. Returns the sorted latencies in seconds."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    children.append(p)
+    fd = p.stdout.fileno()
+    conn = http.client.HTTPConnection(HOST, int(PORT), timeout=30)
+    seen = bytearray()
+
+    def wait_for(m, limit):
+        nonlocal seen
+        end = time.monotonic() + limit
+        while m not in seen:
+            left = end - time.monotonic()
+            if left <= 0 or p.poll() is not None:
+                raise SystemExit(f"bench-bulk: {name} watch did not show {m!r}")
+            r, _, _ = select.select([fd], [], [], left)
+            if r:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    raise SystemExit(f"bench-bulk: {name} watch ended")
+                seen += chunk
+        seen = seen[seen.index(m) + len(m):]
+
+    try:
+        # Ready once a first put shows up (the watch may need a moment to be created).
+        deadline = time.monotonic() + 10
+        while True:
+            post(conn, "/v3/kv/put", {"key": b64("lat/ready"), "value": b64("r")})
+            try:
+                wait_for(marker("ready"), 0.5)
+                break
+            except SystemExit:
+                if time.monotonic() > deadline:
+                    raise
+        out = []
+        for i in range(puts):
+            t0 = time.monotonic()
+            post(conn, "/v3/kv/put", {"key": b64(f"lat/{i:04d}"), "value": b64(f"v{i}")})
+            wait_for(marker(f"{i:04d}"), 10)
+            out.append(time.monotonic() - t0)
+        return sorted(out)
+    finally:
+        conn.close()
+        p.kill()
+        p.wait()
+
+
+def count_in_file(path, needle):
+    """Occurrences of needle in a file read in 1 MiB chunks (an occurrence across two chunks counts once)."""
+    n, tail = 0, b""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            data = tail + chunk
+            n += data.count(needle)
+            tail = data[-(len(needle) - 1):]
+    return n
+
+
+def pct(xs, q):
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
 def current_revision():
@@ -187,6 +283,19 @@ def main():
     url = f"http://{E}"
     os.environ["ETCDCTL_API"] = "3"
 
+    lat = {}
+    if LAT_PUTS > 0:
+        key_val = lambda i: (f"lat/{i}", "r" if i == "ready" else f"v{int(i)}")
+        simple = lambda i: ("%s\n%s\n" % key_val(i)).encode()
+        gateway = lambda i: f'"value":"{b64(key_val(i)[1])}"'.encode()
+        body = json.dumps({"create_request": {"key": b64("lat/"), "range_end": b64("lat0")}})
+        for name, argv, marker in (
+                ("etch", etch + ["watch", "--prefix", "lat/"], simple),
+                ("curl", ["curl", "-sN", "-XPOST", f"{url}/v3/watch", "-d", body], gateway),
+                ("etcdctl", etcdctl + ["watch", "--prefix", "lat/"], simple)):
+            log(f"live latency: {LAT_PUTS} puts watched by {name}")
+            lat[name] = latency(name, argv, marker, LAT_PUTS)
+
     log(f"loading {N} keys of 100 bytes over {CONNS} connections")
     t0 = time.monotonic()
     R = load()
@@ -256,6 +365,38 @@ def main():
         for t in ("etch", "etcdctl"):
             os.remove(w[t][0]["out"])
 
+    # 5. memory runs over HUGE keys: one run of each, peak RSS
+    huge = {}
+    if HUGE > 0:
+        log(f"loading {HUGE} keys in transactions of 128 puts")
+        t0 = time.monotonic()
+        HR = load_txn("huge/", HUGE)
+        huge["load"] = time.monotonic() - t0
+        HE = current_revision()
+        hrng = json.dumps({"key": b64("huge/"), "range_end": b64("huge0")})
+        log(f"loaded in {huge['load']:.1f} s; get and watch replay of {HUGE} keys, once each")
+        for name, argv in (
+                ("etch simple", etch + ["get", "huge/", "--prefix"]),
+                ("etch json", etch + ["get", "huge/", "--prefix", "-w", "json"]),
+                ("curl", ["curl", "-s", "-XPOST", f"{url}/v3/kv/range", "-d", hrng, "-o", os.devnull]),
+                ("etcdctl simple", etcdctl + ["get", "huge/", "--prefix"]),
+                ("etcdctl json", etcdctl + ["get", "huge/", "--prefix", "-w", "json"]),
+                ("etch watch", etch + ["watch", "--prefix", "huge/", "--rev", str(HR), "--max-events", str(HUGE),
+                                       "-w", "json"])):
+            out = os.path.join(WORK, "huge.out")
+            try:
+                huge[name] = timed(name.replace(" ", "_"), argv, out)
+            except SystemExit as e:  # etcdctl may run out of memory or time; say so in the table
+                log(str(e))
+                huge[name] = None
+            if name in ("etch simple", "etch json", "etch watch"):
+                # simple prints each key once; json has one "key" per key-value or event
+                n = count_in_file(out, b"huge/" if name == "etch simple" else b'"key":')
+                if n != HUGE:
+                    raise SystemExit(f"bench-bulk: {name} printed {n} keys, not {HUGE}")
+            os.remove(out)
+        huge["revs"] = HE - HR + 1
+
     # Report
     sec = lambda s: f"{s:.2f} s"
     mib = lambda k: f"{k / 1024:.1f} MiB"
@@ -303,8 +444,39 @@ def main():
         print(f"| {name} | {sec(st.median(e))} | {sec(st.median(c))} | {sec(st.median(t))} | {ratio(e, c)} "
               f"| {ratio(e, t)} | {mib(max(x['rss'] for x in w['etch']))} | {cmp_word(ok)} (cmp) |")
     print()
+    print()
     print(f"curl's stream had {w1['curl'][0]['lines']} and {w2['curl'][0]['lines']} lines (the created line and the "
           "event lines); the replay's etch and etcdctl outputs were compared from the first round.")
+    if lat:
+        print()
+        print(f"Live latency over {LAT_PUTS:,} puts: each put (one gateway POST from python3 on a kept-alive "
+              "connection) timed from just before it is sent until its event has been read from the watcher's "
+              "stdout pipe (etch and etcdctl: `watch --prefix lat/`, simple output; curl: `-sN` of the gateway "
+              "watch). The put's own round trip is in every figure:")
+        print()
+        print("| watcher | p50 | p90 | p99 | max | p50 / curl | p99 / curl |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        msf = lambda x: f"{x * 1000:.2f} ms"
+        for name in ("etch", "curl", "etcdctl"):
+            xs = lat[name]
+            print(f"| {name} | {msf(pct(xs, .5))} | {msf(pct(xs, .9))} | {msf(pct(xs, .99))} | {msf(xs[-1])} "
+                  f"| {pct(xs, .5) / pct(lat['curl'], .5):.2f}x | {pct(xs, .99) / pct(lat['curl'], .99):.2f}x |")
+    if huge:
+        print()
+        print(f"### Memory: {HUGE:,} keys of 100 bytes")
+        print()
+        print(f"Loaded with gateway transactions of 128 puts ({huge['revs']:,} revisions) in {huge['load']:.1f} s. "
+              "One run of each, output to a file (curl: /dev/null), wall time and peak RSS (GNU time %M); etch's "
+              "outputs were checked to hold every key:")
+        print()
+        print("| command | wall | peak RSS |")
+        print("|---|---:|---:|")
+        for name, what in (("etch simple", "etch get --prefix"), ("etch json", "etch get --prefix -w json"),
+                           ("curl", "curl, the same range in one request"),
+                           ("etcdctl simple", "etcdctl get --prefix"), ("etcdctl json", "etcdctl get --prefix -w json"),
+                           ("etch watch", f"etch watch --rev (replay of {HUGE:,} events) -w json")):
+            r = huge[name]
+            print(f"| {what} | {sec(r[0]) if r else 'failed'} | {mib(r[1]) if r else '-'} |")
 
 
 if __name__ == "__main__":
