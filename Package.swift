@@ -29,7 +29,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         // Process plumbing with pipes and callbacks: Swift 5 mode keeps the test harness simple.
-        .testTarget(name: "IntegrationTests", dependencies: [], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "IntegrationTests", dependencies: ["EtchGateway", "EtchTransport"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -45,6 +45,16 @@ public final class Context {
             throw CLIError(.badFeature, "--discovery-srv is not supported by etch; list the members with --endpoints")
         }
         let endpoints = try globals.parsedEndpoints()
+        // etcdctl opens the TLS files before dialing and fails on a missing one with Go's message and 128.
+        for path in [globals.caFile, globals.certFile, globals.keyFile].compactMap({ $0 }) {
+            let fd = open(path, O_RDONLY)
+            if fd < 0 {
+                var why = String(cString: strerror(errno))
+                if let first = why.first { why = first.lowercased() + why.dropFirst() }
+                throw CLIError(.badArgs, "open \(path): \(why)")
+            }
+            close(fd)
+        }
         var options = TransportOptions()
         options.connectTimeoutMilliseconds = max(1, GoDuration.milliseconds(globals.dialTimeoutNanoseconds))
         options.caFile = globals.caFile
@@ -69,29 +79,28 @@ public final class Context {
         globals.commandTimeoutNanoseconds <= 0 ? 1 : GoDuration.milliseconds(globals.commandTimeoutNanoseconds)
     }
 
-    /// Gets a token for `user` (`name` or `name:password`) and attaches it to every later call.
+    /// Gets a token for `user` and attaches it to every later call. As in etcdctl: with `--password`, `--user`
+    /// is the whole name; without it, `name:password`, or a name alone and the password asked for on the
+    /// terminal. A failed authentication exits 2, as etcdctl's failed client set-up does.
     private func authenticate(_ client: GatewayClient, user: String) throws {
         var name = user
         var password = globals.password
-        if let colon = user.firstIndex(of: ":") {
-            if globals.password != nil {
-                throw CLIError(.badArgs, "Password must not be given in both --user and --password")
-            }
+        if password == nil, let colon = user.firstIndex(of: ":") {
             name = String(user[..<colon])
             password = String(user[user.index(after: colon)...])
         }
         if password == nil {
             guard isatty(0) != 0 else {
-                throw CLIError(.badArgs, "no password for user \(goQuote(name)): give --password, ETCDCTL_PASSWORD or --user name:password (stdin is not a terminal to prompt on)")
+                throw CLIError(.error, "no password for user \(goQuote(name)): give --password, ETCDCTL_PASSWORD or --user name:password (stdin is not a terminal to ask on)")
             }
             password = readPasswordFromTerminal(prompt: "Password: ")
         }
-        var body = JSONBody(); body.string("name", name); body.string("password", password ?? "")
-        let reply = try client.call("/auth/authenticate", body.finish())
-        guard let token = reply["token"]?.stringValue, !token.isEmpty else {
-            throw GatewayError.malformedReply("authenticate returned no token")
+        client.credentials = (name, password ?? "")
+        do {
+            try client.authenticate()
+        } catch {
+            throw CLIError(.badConnection, error.message)
         }
-        client.authToken = token
     }
 }
 
@@ -114,29 +123,6 @@ func readPasswordFromTerminal(prompt: String) -> String {
     var c: UInt8 = 0
     while read(0, &c, 1) == 1, c != 0x0A { bytes.append(c) }
     return String(decoding: bytes, as: UTF8.self)
-}
-
-/// A minimal JSON object writer for the CLI's own request bodies (strings escaped).
-struct JSONBody {
-    private var parts: [String] = []
-    mutating func string(_ name: String, _ value: String) {
-        var escaped = ""
-        for s in value.unicodeScalars {
-            switch s {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            default:
-                if s.value < 0x20 {
-                    let h = String(s.value, radix: 16)
-                    escaped += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    escaped.unicodeScalars.append(s)
-                }
-            }
-        }
-        parts.append("\"\(name)\":\"\(escaped)\"")
-    }
-    func finish() -> [UInt8] { Array(("{" + parts.joined(separator: ",") + "}").utf8) }
 }
 
 /// Reads all of standard input as bytes, exactly as given.

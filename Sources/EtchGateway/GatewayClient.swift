@@ -9,6 +9,9 @@ public final class GatewayClient {
     public var commandTimeoutMilliseconds: Int
     /// Token from `/v3/auth/authenticate`, sent raw as `Authorization`.
     public var authToken: String?
+    /// The user's name and password, kept to authenticate again when a token stops being valid (simple tokens
+    /// expire and live in one member's memory). Never printed.
+    public var credentials: (name: String, password: String)?
     /// Index of the endpoint that answered last; calls start there.
     public private(set) var current = 0
     /// `/v3` on 3.4+, `/v3beta` on 3.3: switched once on a 404.
@@ -26,6 +29,41 @@ public final class GatewayClient {
         authToken.map { ["Authorization: \($0)"] } ?? []
     }
 
+    /// Gets a token for `credentials` and sends it with every later call.
+    public func authenticate() throws(GatewayError) {
+        guard let (name, password) = credentials else { return }
+        authToken = nil
+        var body = JSONBody()
+        body.string("name", name)
+        body.string("password", password)
+        let reply = try exchange(path: "/auth/authenticate", method: .post, body: body.finish(), prefixed: true)
+        guard let token = reply["token"]?.stringValue, !token.isEmpty else {
+            throw .malformedReply("authenticate returned no token")
+        }
+        authToken = token
+    }
+
+    /// Whether an error means the token is no longer valid (expired, unknown to this member, or issued before
+    /// the auth store changed), so authenticating again may help.
+    public static func isStaleToken(_ message: String) -> Bool {
+        message.contains("invalid auth token") || message.contains("revision of auth store is old")
+            || message.contains("auth token is expired")
+    }
+
+    /// Runs a call; when it fails on a stale token and credentials are known, authenticates again once and
+    /// retries. A call refused for its token was not applied, so the retry cannot apply anything twice.
+    func reauthenticating<T>(_ body: () throws(GatewayError) -> T) throws(GatewayError) -> T {
+        do {
+            return try body()
+        } catch {
+            guard credentials != nil, case let .server(_, message, _) = error, GatewayClient.isStaleToken(message) else {
+                throw error
+            }
+            try authenticate()
+            return try body()
+        }
+    }
+
     public func range(_ request: RangeRequest) throws(GatewayError) -> RangeResponse {
         try RangeResponse(json: call("/kv/range", request.body()))
     }
@@ -34,6 +72,13 @@ public final class GatewayClient {
     /// without its key-values (header, more, count).
     public func rangeStreaming(_ request: RangeRequest, onHeader: (ResponseHeader) -> Void,
                                onKVs: ([KeyValue]) -> Void) throws(GatewayError) -> RangeResponse {
+        try reauthenticating { () throws(GatewayError) -> RangeResponse in
+            try rangeStreamingOnce(request, onHeader: onHeader, onKVs: onKVs)
+        }
+    }
+
+    private func rangeStreamingOnce(_ request: RangeRequest, onHeader: (ResponseHeader) -> Void,
+                                    onKVs: ([KeyValue]) -> Void) throws(GatewayError) -> RangeResponse {
         var decoder = RangeStreamDecoder()
         var header = ResponseHeader()
         var failure: GatewayError?
@@ -77,7 +122,9 @@ public final class GatewayClient {
 
     /// One unary gateway call: POST `/v3<path>` with a JSON body, returning the parsed JSON reply.
     public func call(_ path: String, _ body: [UInt8]) throws(GatewayError) -> JSON {
-        try exchange(path: path, method: .post, body: body, prefixed: true)
+        try reauthenticating { () throws(GatewayError) -> JSON in
+            try exchange(path: path, method: .post, body: body, prefixed: true)
+        }
     }
 
     private func exchange(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool) throws(GatewayError) -> JSON {

@@ -60,7 +60,7 @@ public enum GatewayError: Error, Sendable, Equatable {
             case .timeout:
                 return "context deadline exceeded (no complete reply from \(Endpoint.display(t.url)): \(t.detail))"
             case .tls:
-                return "TLS failure with \(Endpoint.display(t.url)): \(t.detail)"
+                return "\(Endpoint.display(t.url)): \(t.detail)"
             case .broken:
                 return "the connection to \(Endpoint.display(t.url)) broke before the reply was complete (\(t.detail))"
             default:
@@ -68,6 +68,7 @@ public enum GatewayError: Error, Sendable, Equatable {
             }
         case let .emptyReply(endpoint):
             return "\(endpoint) closed the connection without a reply"
+                + (endpoint.hasPrefix("http://") ? " (if it serves TLS, use https:// or give --cacert)" : "")
         case let .malformedReply(why):
             return "unexpected reply from the server: \(why)"
         case let .http(status, endpoint, snippet):

@@ -34,6 +34,25 @@ struct JSONBody {
         out.append(contentsOf: "\"\(value)\"".utf8)
     }
 
+    /// A JSON string: quotes, backslashes and control characters escaped.
+    mutating func string(_ n: String, _ value: String) {
+        name(n)
+        out.append(UInt8(ascii: "\""))
+        for b in value.utf8 {
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\")); out.append(b)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)])
+            default:
+                out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
     mutating func raw(_ n: String, _ json: [UInt8]) {
         name(n)
         out.append(contentsOf: json)

@@ -372,14 +372,23 @@ public final class ResilientWatch {
     public func run(deliver: (WatchResponse) -> Bool) throws(GatewayError) -> WatchOutcome {
         var backoff = Backoff()
         var failingSince: UInt64?
+        var justAuthenticated = false
         while true {
             let end = try session.runConnection(timing: timing, deliver: deliver)
             switch end {
             case .stoppedByConsumer: return .stoppedByConsumer
             case .interrupted: return .interrupted
             case .deadline: return .deadline
-            case let .canceled(r): return .canceled(r)
+            case let .canceled(r):
+                // A token that expired or that this member does not know (after a restart or a failover):
+                // authenticate again once and re-create the watch at its resume point.
+                guard session.client.credentials != nil, GatewayClient.isStaleToken(r.cancelReason),
+                      !justAuthenticated else { return .canceled(r) }
+                notice("etch: \(session.lastEndpoint) refused the auth token (\(r.cancelReason)); authenticating again")
+                try session.client.authenticate()
+                justAuthenticated = true
             case let .broken(reason):
+                justAuthenticated = false
                 if let stop = timing.stopAt, monotonicNanoseconds() >= stop { return .deadline }
                 if Interrupt.requested { return .interrupted }
                 let now = monotonicNanoseconds()
@@ -401,6 +410,17 @@ public final class ResilientWatch {
                 while waited < delay && !Interrupt.requested {
                     usleep(20_000)
                     waited += 20
+                }
+                // The token may have expired while the stream ran, or belong to a member that restarted; and
+                // etcd 3.4's gateway does not answer a streamed watch whose token it refuses. So a reconnect
+                // with credentials starts with a fresh token. Refused credentials end the watch; a member
+                // that cannot be reached is one more failed attempt.
+                if client.credentials != nil {
+                    do {
+                        try client.authenticate()
+                    } catch {
+                        if case .server = error { throw error }
+                    }
                 }
             }
         }

@@ -72,6 +72,36 @@ public struct TransportError: Error, Sendable, Equatable {
     public var mayHaveReachedServer: Bool
 }
 
+extension TransportError {
+    /// What a TLS failure means for the user, from OpenSSL's and curl's texts; nil when it is not one.
+    public static func explainTLS(_ detail: String) -> String? {
+        let d = detail.lowercased()
+        let table: [(String, String)] = [
+            ("unable to get local issuer certificate", "the server's certificate is not signed by a CA etch trusts (give its CA with --cacert)"),
+            ("self-signed certificate", "the server's certificate is not signed by a CA etch trusts (give its CA with --cacert)"),
+            ("self signed certificate", "the server's certificate is not signed by a CA etch trusts (give its CA with --cacert)"),
+            ("unable to verify the first certificate", "the server's certificate is not signed by a CA etch trusts (give its CA with --cacert)"),
+            ("certificate subject name", "the server's certificate does not name this host (name mismatch: connect by a name or IP the certificate lists)"),
+            ("does not match target host name", "the server's certificate does not name this host (name mismatch: connect by a name or IP the certificate lists)"),
+            ("certificate has expired", "the server's certificate has expired"),
+            ("certificate is not yet valid", "the server's certificate is not valid yet"),
+            ("alert certificate required", "the server requires a client certificate (give --cert and --key)"),
+            ("alert bad certificate", "the server rejected the client certificate, or requires one (give --cert and --key signed by a CA it trusts)"),
+            ("alert unknown ca", "the server does not trust the CA of the client certificate"),
+            ("alert certificate expired", "the server rejected the client certificate as expired"),
+            ("unable to set private key file", "cannot use the client key (--key)"),
+            ("could not load pem client certificate", "cannot use the client certificate (--cert)"),
+            ("unable to use client certificate", "cannot use the client certificate (--cert)"),
+            ("key values mismatch", "the client key (--key) does not belong to the certificate (--cert)"),
+            ("error setting certificate file", "cannot read the CA file (--cacert)"),
+            ("wrong version number", "the endpoint does not speak TLS (use http://)"),
+            ("packet length too long", "the endpoint does not speak TLS (use http://)"),
+        ]
+        for (needle, why) in table where d.contains(needle) { return "TLS: " + why }
+        return nil
+    }
+}
+
 /// Set from the SIGINT handler; checked by libcurl's progress callback so a stream ends promptly.
 nonisolated(unsafe) private var interruptFlag: sig_atomic_t = 0
 
@@ -378,8 +408,8 @@ public final class HTTPTransport {
         etch_getinfo_offt(handle, ETCH_INFO_CONNECT_TIME_T, &connectTime)
         let connected = connectTime > 0 || status != 0
         let buffer = String(cString: errorBuffer)
-        let detail = buffer.isEmpty ? String(cString: curl_easy_strerror(code)) : buffer
-        let kind: TransportError.Kind
+        var detail = buffer.isEmpty ? String(cString: curl_easy_strerror(code)) : buffer
+        var kind: TransportError.Kind
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
             kind = .connect
@@ -400,8 +430,14 @@ public final class HTTPTransport {
         default:
             kind = .other
         }
+        if let why = TransportError.explainTLS(detail) {
+            // A server that rejects the client's certificate does so before it reads any request (with TLS 1.3
+            // the alert arrives on the first read, after curl has sent the request): nothing was applied.
+            kind = .tls
+            detail = why + " (" + detail + ")"
+        }
         return TransportError(kind: kind, url: url, detail: detail, curlCode: Int(code.rawValue),
-                              mayHaveReachedServer: kind == .connect ? false : connected)
+                              mayHaveReachedServer: kind == .connect || kind == .tls ? false : connected)
     }
 }
 

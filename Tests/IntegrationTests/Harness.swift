@@ -55,6 +55,8 @@ final class EtcdMember {
     let dataDir: String
     let initialCluster: String
     let token: String
+    /// More etcd flags (`--auth-token-ttl 1`, ...).
+    var extraArguments: [String] = []
     private(set) var process: Process?
 
     var endpoint: String { "127.0.0.1:\(clientPort)" }
@@ -79,7 +81,7 @@ final class EtcdMember {
             "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
             "--initial-cluster", initialCluster, "--initial-cluster-token", token,
             "--log-level", "error",
-        ]
+        ] + extraArguments
         let log = FileHandle(forWritingAtPath: dataDir + ".log") ?? {
             FileManager.default.createFile(atPath: dataDir + ".log", contents: nil)
             return FileHandle(forWritingAtPath: dataDir + ".log")!
@@ -118,7 +120,7 @@ final class EtcdCluster {
     var endpoints: String { members.map(\.endpoint).joined(separator: ",") }
     var endpoint: String { members[0].endpoint }
 
-    init(size: Int = 1) throws {
+    init(size: Int = 1, extraArguments: [String] = []) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") else {
             throw XCTSkip("etcd is not installed: run make test, which installs etcd-server")
         }
@@ -131,6 +133,7 @@ final class EtcdCluster {
             ms.append(EtcdMember(name: "m\(i)", peerPort: peers[i], dataDir: directory + "/m\(i)", initialCluster: initial,
                                  token: "etch-test-\(peers[0])"))
         }
+        for m in ms { m.extraArguments = extraArguments }
         members = ms
         for m in members { try m.start(wait: false) }
         for m in members { try m.waitHealthy() }
