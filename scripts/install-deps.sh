@@ -3,7 +3,7 @@
 # etcdctl (the compatibility reference), curl (the benchmark's baseline), and the tools the tests use.
 # Runs apt-get only as root and only for packages that are not installed yet.
 set -eu
-packages="libcurl4-openssl-dev etcd-server etcd-client curl procps $*"
+packages="libcurl4-openssl-dev etcd-server etcd-client curl procps openssl $*"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

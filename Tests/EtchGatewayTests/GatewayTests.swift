@@ -1,4 +1,5 @@
 @testable import EtchGateway
+import EtchTransport
 import XCTest
 
 /// Stream framing: lines split across chunks, blank lines, a last line without a newline.
@@ -287,5 +288,26 @@ final class RangeStreamDecoderTests: XCTestCase {
             XCTAssertNil(try d.finish())
             XCTAssertEqual(d.wholeBody, Array(body.utf8))
         }
+    }
+}
+
+final class TLSExplanationTests: XCTestCase {
+    func testTLSFailuresAreNamed() {
+        let cases: [(String, String)] = [
+            ("SSL certificate problem: unable to get local issuer certificate", "not signed by a CA"),
+            ("SSL certificate problem: self-signed certificate", "not signed by a CA"),
+            ("SSL: no alternative certificate subject name matches target host name '127.0.0.1'", "does not name this host"),
+            ("SSL certificate problem: certificate has expired", "has expired"),
+            ("OpenSSL SSL_read: OpenSSL/3.0.19: error:0A000412:SSL routines::sslv3 alert bad certificate, errno 0", "client certificate"),
+            ("OpenSSL/3.0.19: error:0A00045C:SSL routines::tlsv13 alert certificate required", "requires a client certificate"),
+            ("unable to set private key file: 'k.pem' type PEM", "client key"),
+            ("error:0A00010B:SSL routines::wrong version number", "does not speak TLS"),
+        ]
+        for (detail, meaning) in cases {
+            let why = TransportError.explainTLS(detail)
+            XCTAssertNotNil(why, detail)
+            XCTAssertTrue(why?.contains(meaning) ?? false, "\(detail) -> \(why ?? "nil")")
+        }
+        XCTAssertNil(TransportError.explainTLS("Failed to connect to 127.0.0.1 port 1: Connection refused"))
     }
 }
