@@ -24,6 +24,18 @@ public final class GatewayClient {
         self.commandTimeoutMilliseconds = commandTimeoutMilliseconds
     }
 
+    /// A client for the same cluster with a connection of its own (for a request in flight on another thread),
+    /// sharing the endpoints, the token and the credentials. It does not log.
+    public func sibling() -> GatewayClient {
+        let c = GatewayClient(endpoints: endpoints, transport: HTTPTransport(options: transport.options),
+                              commandTimeoutMilliseconds: commandTimeoutMilliseconds)
+        c.authToken = authToken
+        c.credentials = credentials
+        c.current = current
+        c.apiPrefix = apiPrefix
+        return c
+    }
+
     /// Header lines sent with every gateway call.
     public var headers: [String] {
         authToken.map { ["Authorization: \($0)"] } ?? []

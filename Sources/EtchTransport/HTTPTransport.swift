@@ -132,7 +132,7 @@ public typealias BodySink = (UnsafeRawBufferPointer) -> Bool
 /// The write callback captures nothing: it finds this object through curl's user-data pointer.
 public final class HTTPTransport {
     private let handle: UnsafeMutableRawPointer
-    private let options: TransportOptions
+    public let options: TransportOptions
     private var sink: BodySink?
     private var stopRequested = false
     private var idleLimitNanoseconds: UInt64 = 0
@@ -438,6 +438,37 @@ public final class HTTPTransport {
         }
         return TransportError(kind: kind, url: url, detail: detail, curlCode: Int(code.rawValue),
                               mayHaveReachedServer: kind == .connect || kind == .tls ? false : connected)
+    }
+}
+
+/// Work run on a thread of its own (one curl handle per thread), joined once. Used to have a second request
+/// in flight while the first one's reply is printed.
+public final class BackgroundWork: @unchecked Sendable {
+    private var thread = pthread_t()
+    private var work: (() -> Void)?
+    private var started = false
+
+    public init(_ work: @escaping () -> Void) {
+        self.work = work
+        let me = Unmanaged.passRetained(self).toOpaque()
+        started = pthread_create(&thread, nil, { context in
+            let task = Unmanaged<BackgroundWork>.fromOpaque(context!).takeRetainedValue()
+            task.work?()
+            task.work = nil
+            return nil
+        }, me) == 0
+        if !started {  // no thread: do it here, so the caller's join still finds it done
+            Unmanaged<BackgroundWork>.fromOpaque(me).release()
+            work()
+        }
+    }
+
+    /// Waits for the work to end.
+    public func join() {
+        if started {
+            pthread_join(thread, nil)
+            started = false
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import EtchGateway
+import EtchTransport
 import EtchOutput
 
 /// `etch get`: reads a key or a range.
@@ -159,7 +160,70 @@ enum GetCommand {
             guard page.more, let last = lastKey else { more = false; break }
             if request.limit != 0 && printed >= request.limit { more = true; break }
             r.key = last + [0]
+            // The rest fits in one page and is large: read it from both ends at once (see readFromBothEnds).
+            let rest = count - printed
+            if request.limit == 0 && rest >= bothEndsMinimum && rest <= size {
+                try readFromBothEnds(r, keys: rest, client: client, printer: printer, out: out, printed: &printed)
+                more = false
+                break
+            }
         }
         printer.getEnd(more: more, count: count, anyKVs: printed > 0, to: out)
+    }
+
+    /// Below this many keys one request is as fast as two.
+    static let bothEndsMinimum: Int64 = 2_000
+
+    /// Reads the last `keys` key-values of a range, [r.key, r.rangeEnd) at r.revision, as two requests in
+    /// flight at once: the first half in key order, printed as it arrives, and the second half sorted
+    /// descending on a connection of its own, held (at most half a page) and printed after the first, in key
+    /// order. etcd builds each JSON reply whole before sending it, on one core per request, so two halves come
+    /// back in about two thirds of the time of one request. The halves cannot overlap or leave a gap: the
+    /// revision is fixed and `keys` is the exact number of keys in the range there (it is checked).
+    static func readFromBothEnds(_ r: RangeRequest, keys: Int64, client: GatewayClient, printer: Printer,
+                                 out: OutputBuffer, printed: inout Int64) throws {
+        final class Back: @unchecked Sendable {
+            var kvs: [KeyValue] = []
+            var error: (any Error)?
+        }
+        var front = r
+        front.limit = keys - keys / 2
+        var backRequest = r
+        backRequest.limit = keys / 2
+        backRequest.sortOrder = .descend
+        backRequest.sortTarget = .key
+        let back = Back()
+        let sibling = client.sibling()
+        let work = BackgroundWork {
+            do {
+                _ = try sibling.rangeStreaming(backRequest, onHeader: { _ in }, onKVs: { back.kvs += $0 })
+            } catch {
+                back.error = error
+            }
+        }
+        defer { work.join() }
+        var frontCount: Int64 = 0
+        var lastFront: [UInt8] = []
+        _ = try client.rangeStreaming(front, onHeader: { _ in }, onKVs: { kvs in
+            printer.getPage(kvs, first: printed == 0, to: out)
+            printed += Int64(kvs.count)
+            frontCount += Int64(kvs.count)
+            if let k = kvs.last?.key { lastFront = k }
+            out.flushIfLarge()
+        })
+        work.join()
+        if let e = back.error { throw e }
+        guard frontCount == front.limit, Int64(back.kvs.count) == backRequest.limit,
+              let firstBack = back.kvs.last?.key, lastFront.lexicographicallyPrecedes(firstBack) else {
+            throw GatewayError.malformedReply("the two halves of the range do not meet (\(frontCount) + \(back.kvs.count) key-values for \(keys))")
+        }
+        var i = back.kvs.count
+        while i > 0 {
+            let lo = max(0, i - 1000)
+            printer.getPage(back.kvs[lo..<i].reversed(), first: printed == 0, to: out)
+            printed += Int64(i - lo)
+            i = lo
+            out.flushIfLarge()
+        }
     }
 }
