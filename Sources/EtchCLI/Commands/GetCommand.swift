@@ -40,7 +40,7 @@ enum GetCommand {
         if prefix && fromKey {
             throw CLIError(.badArgs, "`--prefix` and `--from-key` cannot be set at the same time, choose one")
         }
-        var r = RangeRequest(key: Array(first.utf8))
+        var r = RangeRequest(key: RawArgument.bytes(first))
         switch a.string("consistency") ?? "l" {
         case "l": break
         case "s": r.serializable = true
@@ -50,7 +50,7 @@ enum GetCommand {
             if prefix || fromKey {
                 throw CLIError(.badArgs, "too many arguments, only accept one argument when `--prefix` or `--from-key` is set")
             }
-            r.rangeEnd = Array(a.positionals[1].utf8)
+            r.rangeEnd = RawArgument.bytes(a.positionals[1])
         }
         r.limit = Int64(a.string("limit") ?? "0") ?? 0
         let rev = Int64(a.string("rev") ?? "0") ?? 0

@@ -185,7 +185,7 @@ enum InteractiveWatch {
             stdinBuffer += buf[0..<n]
             var requests: [UInt8] = []
             while let nl = stdinBuffer.firstIndex(of: 0x0A) {
-                let line = String(decoding: stdinBuffer[..<nl], as: UTF8.self)
+                let line = RawArgument.decode(stdinBuffer[..<nl])
                 stdinBuffer.removeSubrange(...nl)
                 do {
                     switch try action(for: line, environment: ctx.environment) {
