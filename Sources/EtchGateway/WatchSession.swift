@@ -103,7 +103,7 @@ public func salvageEvents(_ partial: [UInt8]) -> (ResponseHeader, [Event])? {
             return true
         }
     }
-    return whole ? (header, events) : nil
+    return whole && !scanner.foundNonObject ? (header, events) : nil
 }
 
 /// How one watch connection ended.

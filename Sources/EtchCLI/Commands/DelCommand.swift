@@ -50,7 +50,12 @@ enum DelCommand {
         let request = try request(ctx.arguments)
         let printer = try ctx.printer()
         let client = try ctx.makeClient()
-        let response = try client.deleteRange(request)
+        let response: DeleteRangeResponse
+        do { response = try client.deleteRange(request) } catch {
+            // Never sent again: say so, rather than leave the script to guess.
+            guard error.writeOutcomeUnknown else { throw error }
+            throw CLIError(.error, error.message + "; the outcome of the delete is unknown (it may have been applied): check with get before retrying")
+        }
         printer.delete(response, to: ctx.stdout)
         return .success
     }

@@ -74,7 +74,12 @@ enum PutCommand {
         let printer = try ctx.printer()
         let request = try request(ctx.arguments, readStdin: readAllStandardInput)
         let client = try ctx.makeClient()
-        let response = try client.put(request)
+        let response: PutResponse
+        do { response = try client.put(request) } catch {
+            // Never sent again: say so, rather than leave the script to guess.
+            guard error.writeOutcomeUnknown else { throw error }
+            throw CLIError(.error, error.message + "; the outcome of the put is unknown (it may have been applied): check with get before retrying")
+        }
         printer.put(response, to: ctx.stdout)
         return .success
     }

@@ -108,7 +108,7 @@ enum WatchCommand {
     /// The reason etcd's client gives for a canceled watch (clientv3 WatchResponse.Err).
     static func cancelReason(_ r: WatchResponse) -> String {
         if r.compactRevision != 0 { return "etcdserver: mvcc: required revision has been compacted" }
-        if !r.cancelReason.isEmpty { return r.cancelReason }
+        if !r.cancelReason.isEmpty { return GatewayError.printable(r.cancelReason) }
         return "etcdserver: mvcc: required revision is a future revision"
     }
 
