@@ -152,6 +152,24 @@ final class HostileGatewayTests: XCTestCase {
         XCTAssertEqual(fake.requests.count, runs, "one request per run: a bad reply is not retried")
     }
 
+    /// A range that says `more` forever while repeating the same key: paging must not loop (or print the key
+    /// again and again); a page must continue after the previous one.
+    func testARangeThatNeverEndsIsRefused() throws {
+        let fake = FakeGateway { request, c in
+            if request.path == "/v3/kv/range" {
+                c.respond(200, #"{"header":\#(fakeHeader()),"kvs":[\#(Self.kv)],"more":true,"count":"2"}"#)
+            } else {
+                c.respond(404, body: [])
+            }
+        }
+        defer { fake.stop() }
+        let get = try etch(["--endpoints", fake.endpoint, "get", "--prefix", "k"], timeout: 15)
+        assertCleanFailure(get, expect: "does not continue after the previous page", partial: ["k\nv\n"], "paged get")
+        XCTAssertEqual(fake.requests.count, 2, "the second page gives it away")
+        let list = try etch(["--endpoints", fake.endpoint, "watch", "--prefix", "k", "--list", "--timeout", "5s"], timeout: 15)
+        assertCleanFailure(list, expect: "does not continue after the previous page", partial: ["PUT\nk\nv\n"], "watch --list")
+    }
+
     /// The fake itself: a good reply prints the result, so the failures above are the replies' doing.
     func testGoodRepliesSucceed() throws {
         let fake = FakeGateway { request, c in

@@ -136,12 +136,19 @@ enum GetCommand {
             r.limit = request.limit == 0 ? size : min(size, request.limit - printed)
             var lastKey: [UInt8]?
             var pagePrinted: Int64 = 0
+            // Keys come in order, each page after the last key of the one before: a server that repeats keys
+            // would otherwise have them printed again, page after page, without end.
+            var backwards = false
             let page = try client.rangeStreaming(r, onHeader: { header in
                 if !began {
                     began = true
                     printer.getBegin(header, to: out)
                 }
             }, onKVs: { kvs in
+                if backwards || kvs.contains(where: { $0.key.lexicographicallyPrecedes(r.key) }) {
+                    backwards = true
+                    return
+                }
                 printer.getPage(kvs, first: printed == 0, to: out)
                 printed += Int64(kvs.count)
                 pagePrinted += Int64(kvs.count)
@@ -150,6 +157,7 @@ enum GetCommand {
                 for kv in kvs { bytesSeen += (kv.key.count + kv.value.count) * 4 / 3 + 120 }
                 out.flushIfLarge()
             })
+            if backwards { throw GatewayError.malformedReply(RangePager.notContinuing) }
             if count == 0 && printed == pagePrinted {
                 count = page.count
                 // One snapshot: later pages read at the first page's revision (or the one asked for).
