@@ -317,9 +317,13 @@ public final class WatchSession {
                 if pastStopTime { return .deadline }
                 // The server may have said why before it closed: an error status with etcd's error body (or a
                 // proxy's page), or an in-band error as the last, unfinished line.
-                if !sawCreated, error.httpStatus != 0, error.httpStatus != 200, streamError == nil {
+                // (A status below 200 is only curl's "100 Continue".)
+                if !sawCreated, streamError == nil, error.httpStatus > 200 {
                     streamError = GatewayError.parseErrorBody(errorBody, httpStatus: error.httpStatus)
                         ?? .http(status: error.httpStatus, endpoint: client.endpoints[index].baseURL, snippet: GatewayClient.snippet(errorBody))
+                }
+                if !sawCreated, streamError == nil, error.kind == .broken, error.httpStatus < 200, errorBody.isEmpty {
+                    streamError = .emptyReply(endpoint: client.endpoints[index].baseURL)
                 }
                 if streamError == nil, let json = try? JSONParser.parse(leftover), let e = GatewayError.parseStreamError(json) {
                     streamError = e

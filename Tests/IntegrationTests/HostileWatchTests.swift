@@ -60,9 +60,9 @@ final class HostileWatchTests: XCTestCase {
             ("cut mid-line before created", "broke before the reply was complete", { c in
                 c.startStream(); c.chunk(String(created.prefix(30))); c.close()
             }),
-            // Both end while etch's request body is still open: the transfer ends as a broken one.
-            ("an empty stream", "http://127.0.0.1:", { c in c.startStream(); c.endStream() }),
-            ("closed without a reply", "http://127.0.0.1:", { c in c.close() }),
+            // This one ends while etch's request body is still open: the transfer ends as a broken one.
+            ("an empty stream", "broke before the reply was complete", { c in c.startStream(); c.endStream() }),
+            ("closed without a reply", "closed the connection without a reply", { c in c.close() }),
         ]
         for (name, expect, answer) in cases {
             let fake = FakeGateway { _, c in answer(c) }
