@@ -165,3 +165,34 @@ final class HostileWatchTests: XCTestCase {
         XCTAssertLessThan(fake.requests.count, 30, "reconnects back off: \(fake.requests.count) connections in \(r.seconds)s")
     }
 }
+
+/// Interactive watch against a server that confirms every watch and then sends garbage: it backs off too.
+final class HostileInteractiveWatchTests: XCTestCase {
+    func testGarbageAfterCreatedDoesNotMakeATightLoop() throws {
+        let fake = FakeGateway { _, c in
+            c.startStream()
+            c.chunk(#"{"result":{"header":\#(FakeWatch.header(15)),"watch_id":"0","created":true}}"# + "\n")
+            c.chunk("garbage\n")
+            c.waitForClientToClose(seconds: 15)
+        }
+        defer { fake.stop() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: etchBinary)
+        p.arguments = ["--endpoints", fake.endpoint, "watch", "-i"]
+        p.environment = testEnvironment([:])
+        let input = Pipe()
+        p.standardInput = input
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        input.fileHandleForWriting.write(Data("watch w\n".utf8))
+        sleep(3)
+        let connections = fake.requests.count
+        // Stdin stays open, so the session goes on until it is ended.
+        XCTAssertTrue(p.isRunning)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertGreaterThan(connections, 1, "it does reconnect")
+        XCTAssertLessThan(connections, 20, "with backoff: \(connections) connections in 3 s")
+    }
+}
