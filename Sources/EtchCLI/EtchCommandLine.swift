@@ -11,7 +11,7 @@ public enum EtchCommandLine {
         var environment: [String: String] = [:]
         var e = environ
         while let p = e.pointee {
-            let entry = String(cString: p)
+            let entry = RawArgument.decode(cString: p)
             if let eq = entry.firstIndex(of: "=") {
                 environment[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
             }
@@ -19,7 +19,7 @@ public enum EtchCommandLine {
         }
         let stdout = OutputBuffer(fd: 1)
         let stderr = OutputBuffer(fd: 2)
-        let code = run(Array(CommandLine.arguments.dropFirst()), environment: environment, stdout: stdout, stderr: stderr)
+        let code = run(RawArgument.commandLine(), environment: environment, stdout: stdout, stderr: stderr)
         stdout.flush()
         stderr.flush()
         if code == .success && stdout.failed { exit(ExitCode.io.rawValue) }
@@ -58,8 +58,9 @@ public enum EtchCommandLine {
             return try dispatch(args, environment: environment, stdout: stdout, stderr: stderr)
         } catch {
             let (code, message, detail) = describe(error)
-            stderr.append("Error: \(message)\n")
-            if let detail { stderr.append(detail) }
+            // Arguments quoted in messages come out as the bytes they were given.
+            stderr.append(RawArgument.bytes("Error: \(message)\n"))
+            if let detail { stderr.append(RawArgument.bytes(detail)) }
             return code
         }
     }

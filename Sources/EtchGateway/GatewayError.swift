@@ -47,8 +47,49 @@ public enum GatewayError: Error, Sendable, Equatable {
         return .server(code: Int(code), message: e["message"]?.stringValue ?? "", httpStatus: Int(http))
     }
 
-    /// The message printed after `Error: `.
-    public var message: String {
+    /// Whether a write that failed this way may nevertheless have been applied: the request may have reached a
+    /// server and no answer from etcd says it was refused (a cut or timed-out exchange, an empty or unreadable
+    /// reply, a proxy's error page). Such a write is never sent again automatically.
+    public var writeOutcomeUnknown: Bool {
+        switch self {
+        case .server, .unreachable: return false
+        case let .transport(t): return t.mayHaveReachedServer && t.kind != .aborted
+        case .emptyReply, .malformedReply, .http, .timedOut: return true
+        }
+    }
+
+    /// The message printed after `Error: `: one line, whatever the server sent.
+    public var message: String { GatewayError.printable(rawMessage) }
+
+    /// Text from the server made safe for one line of a terminal: control characters escaped as Go's %q
+    /// escapes them (a hostile server cannot move the cursor, retitle the window or add lines), and no longer
+    /// than `limit` characters.
+    public static func printable(_ text: String, limit: Int = 1000) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count >= limit { return out + "..." }
+            count += 1
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+                } else if (0x80...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+
+    private var rawMessage: String {
         switch self {
         case let .server(_, message, _):
             return message

@@ -8,6 +8,9 @@ struct JSONArrayScanner {
     private(set) var objectStart = -1
     /// Whether the closing `]` of the array has been seen (`position` is then just after it).
     private(set) var ended = false
+    /// Whether the array holds something other than an object (a number, a string, an array): the arrays
+    /// scanned hold only objects, so the reply is malformed. Scanning stops there.
+    private(set) var foundNonObject = false
     private var depth = 0
     private var inString = false
     private var escaped = false
@@ -20,11 +23,14 @@ struct JSONArrayScanner {
     mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ object: (UnsafeBufferPointer<UInt8>) -> Bool) {
         var i = position
         defer { position = i }
-        while i < bytes.count, !ended {
+        while i < bytes.count, !ended, !foundNonObject {
             let c = bytes[i]
             i += 1
             if inString {
                 if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+            } else if depth == 0 && c != UInt8(ascii: "{") && c != UInt8(ascii: "]") && c != UInt8(ascii: ",")
+                        && c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09 {
+                foundNonObject = true
             } else if c == 0x22 {
                 inString = true
             } else if c == UInt8(ascii: "{") {

@@ -16,6 +16,21 @@ struct Fields {
         return n
     }
 
+    /// A revision: never negative, and below Int64.max so that the revision after it always exists (a watch
+    /// resumes at the last one + 1).
+    func revision(_ name: String) throws(GatewayError) -> Int64 {
+        let n = try int64(name)
+        guard n >= 0 && n < Int64.max else { throw GatewayError.malformedReply("\(context).\(name) is out of range (\(n))") }
+        return n
+    }
+
+    /// A count or a version: never negative.
+    func count(_ name: String) throws(GatewayError) -> Int64 {
+        let n = try int64(name)
+        guard n >= 0 else { throw GatewayError.malformedReply("\(context).\(name) is out of range (\(n))") }
+        return n
+    }
+
     func uint64(_ name: String) throws(GatewayError) -> UInt64 {
         guard let v = json[name], v != .null else { return 0 }
         guard let n = v.uint64Value else { throw GatewayError.malformedReply("\(context).\(name) is not an unsigned 64-bit integer") }
@@ -72,7 +87,7 @@ public struct ResponseHeader: Equatable, Sendable {
         let f = try Fields(json, "header")
         clusterID = try f.uint64("cluster_id")
         memberID = try f.uint64("member_id")
-        revision = try f.int64("revision")
+        revision = try f.revision("revision")
         raftTerm = try f.uint64("raft_term")
     }
 }
@@ -99,9 +114,9 @@ public struct KeyValue: Equatable, Sendable {
     public init(json: JSON) throws(GatewayError) {
         let f = try Fields(json, "kv")
         key = try f.bytes("key")
-        createRevision = try f.int64("create_revision")
-        modRevision = try f.int64("mod_revision")
-        version = try f.int64("version")
+        createRevision = try f.revision("create_revision")
+        modRevision = try f.revision("mod_revision")
+        version = try f.count("version")
         value = try f.bytes("value")
         lease = try f.int64("lease")
     }
@@ -126,7 +141,7 @@ public struct RangeResponse: Equatable, Sendable {
         header = try ResponseHeader(json: f.object("header"))
         for item in try f.array("kvs") { kvs.append(try KeyValue(json: item)) }
         more = try f.bool("more")
-        count = try f.int64("count")
+        count = try f.count("count")
     }
 }
 
@@ -162,7 +177,7 @@ public struct DeleteRangeResponse: Equatable, Sendable {
     public init(json: JSON) throws(GatewayError) {
         let f = try Fields(json, "delete response")
         header = try ResponseHeader(json: f.object("header"))
-        deleted = try f.int64("deleted")
+        deleted = try f.count("deleted")
         for item in try f.array("prev_kvs") { prevKVs.append(try KeyValue(json: item)) }
     }
 }
@@ -234,7 +249,7 @@ public struct WatchResponse: Equatable, Sendable {
         watchID = try f.int64("watch_id")
         created = try f.bool("created")
         canceled = try f.bool("canceled")
-        compactRevision = try f.int64("compact_revision")
+        compactRevision = try f.revision("compact_revision")
         cancelReason = try f.string("cancel_reason")
         fragment = try f.bool("fragment")
         for item in try f.array("events") { events.append(try Event(json: item)) }

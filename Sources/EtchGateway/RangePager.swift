@@ -6,6 +6,9 @@ public struct RangePager {
     public var request: RangeRequest
     public var pageSize: Int64
 
+    /// Why a page that goes back to keys already read is refused.
+    public static let notContinuing = "a page of the range does not continue after the previous page"
+
     public init(client: GatewayClient, request: RangeRequest, pageSize: Int64 = 1000) {
         self.client = client
         self.request = request
@@ -22,6 +25,11 @@ public struct RangePager {
         while true {
             let response = try client.range(r)
             if revision == 0 { revision = response.header.revision; r.revision = revision }
+            // Each page starts at or after its start key; a server that answered with earlier keys would have
+            // them listed again, page after page, without end.
+            if response.kvs.contains(where: { $0.key.lexicographicallyPrecedes(r.key) }) {
+                throw GatewayError.malformedReply(RangePager.notContinuing)
+            }
             if try !page(response) { return revision }
             guard response.more, let last = response.kvs.last else { return revision }
             r.key = last.key + [0]

@@ -47,6 +47,7 @@ public struct RangeStreamDecoder {
             }
         }
         if let failure { throw failure }
+        if scanner.foundNonObject { throw .malformedReply("kv is not a JSON object") }
         if !kvs.isEmpty { onKVs(kvs) }
         if scanner.ended { state = .trailer }
         // Keep only what is still needed: the key-value being read, or the trailer.
@@ -71,7 +72,9 @@ public struct RangeStreamDecoder {
             guard let json = try? JSONParser.parse(trailer) else {
                 throw .malformedReply("range reply does not end as JSON")
             }
-            return (json["more"]?.boolValue ?? false, json["count"]?.int64Value ?? 0)
+            // The same rules as for a reply decoded whole.
+            let f = try Fields(json, "range response")
+            return (try f.bool("more"), try f.count("count"))
         }
     }
 

@@ -103,7 +103,7 @@ public func salvageEvents(_ partial: [UInt8]) -> (ResponseHeader, [Event])? {
             return true
         }
     }
-    return whole ? (header, events) : nil
+    return whole && !scanner.foundNonObject ? (header, events) : nil
 }
 
 /// How one watch connection ended.
@@ -254,9 +254,13 @@ public final class WatchSession {
                 }
             }
 
+            /// The unfinished last line of a stream that ended early (v1 sends its in-band error without a newline).
+            var leftover: [UInt8] = []
+
             /// After a cut: deliver the whole events of the message that was cut short.
             func salvage() {
                 let (partial, closing) = decoder.takePartial()
+                leftover = partial
                 if let closing, partOpen {
                     // A large message was being streamed: end it for the printers; its events so far are
                     // already counted in the resume point.
@@ -311,6 +315,19 @@ public final class WatchSession {
                 if error.kind != .aborted { salvage() }
                 if let end { return end }
                 if pastStopTime { return .deadline }
+                // The server may have said why before it closed: an error status with etcd's error body (or a
+                // proxy's page), or an in-band error as the last, unfinished line.
+                // (A status below 200 is only curl's "100 Continue".)
+                if !sawCreated, streamError == nil, error.httpStatus > 200 {
+                    streamError = GatewayError.parseErrorBody(errorBody, httpStatus: error.httpStatus)
+                        ?? .http(status: error.httpStatus, endpoint: client.endpoints[index].baseURL, snippet: GatewayClient.snippet(errorBody))
+                }
+                if !sawCreated, streamError == nil, error.kind == .broken, error.httpStatus < 200, errorBody.isEmpty {
+                    streamError = .emptyReply(endpoint: client.endpoints[index].baseURL)
+                }
+                if streamError == nil, let json = try? JSONParser.parse(leftover), let e = GatewayError.parseStreamError(json) {
+                    streamError = e
+                }
                 if let streamError { return established ? .broken(streamError) : try throwing(streamError) }
                 if let deadline {
                     if sawCreated { patience = min(patience * 2, 16) }
@@ -331,7 +348,8 @@ public final class WatchSession {
                 return .broken(e)
             }
             if let end { return end }
-            if !established, let streamError { throw streamError }
+            // A stream that ends before the watch exists is a failure to create it, not a break to retry.
+            if !established { throw streamError ?? .malformedReply("the watch stream ended before the watch was created") }
             return .broken(streamError)
         }
         if !established { throw .unreachable(failures) }
@@ -392,7 +410,11 @@ public final class ResilientWatch {
                 if let stop = timing.stopAt, monotonicNanoseconds() >= stop { return .deadline }
                 if Interrupt.requested { return .interrupted }
                 let now = monotonicNanoseconds()
-                if session.lastConnectionDelivered {
+                // A connection that confirmed the watch and then sent what etch cannot read is not a working
+                // one: otherwise such a server would be reconnected to in a tight loop, forever.
+                var garbled = false
+                if case .malformedReply = reason { garbled = true }
+                if session.lastConnectionDelivered && !garbled {
                     backoff.reset()
                     failingSince = now
                 } else if failingSince == nil {

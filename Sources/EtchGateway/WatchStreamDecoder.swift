@@ -127,6 +127,7 @@ public struct WatchStreamDecoder {
             }
         }
         if let failure { error = failure }
+        if scanner.foundNonObject && error == nil { error = .malformedReply("event is not a JSON object") }
         if !events.isEmpty {
             var r = base
             r.events = events

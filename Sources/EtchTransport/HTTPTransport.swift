@@ -70,6 +70,9 @@ public struct TransportError: Error, Sendable, Equatable {
     public var detail: String
     public var curlCode: Int
     public var mayHaveReachedServer: Bool
+    /// The HTTP status of the reply, when one had begun (0 if none): a stream that ended in an error status
+    /// while its request body was still open ends this way, not as a completed exchange.
+    public var httpStatus = 0
 }
 
 extension TransportError {
@@ -437,7 +440,7 @@ public final class HTTPTransport {
             detail = why + " (" + detail + ")"
         }
         return TransportError(kind: kind, url: url, detail: detail, curlCode: Int(code.rawValue),
-                              mayHaveReachedServer: kind == .connect || kind == .tls ? false : connected)
+                              mayHaveReachedServer: kind == .connect || kind == .tls ? false : connected, httpStatus: status)
     }
 }
 

@@ -28,12 +28,12 @@ enum DelCommand {
         if prefix && fromKey {
             throw CLIError(.badArgs, "`--prefix` and `--from-key` cannot be set at the same time, choose one")
         }
-        var r = DeleteRangeRequest(key: Array(a.positionals[0].utf8))
+        var r = DeleteRangeRequest(key: RawArgument.bytes(a.positionals[0]))
         if a.positionals.count > 1 {
             if prefix || fromKey {
                 throw CLIError(.badArgs, "too many arguments, only accept one argument when `--prefix` or `--from-key` is set")
             }
-            r.rangeEnd = Array(a.positionals[1].utf8)
+            r.rangeEnd = RawArgument.bytes(a.positionals[1])
         }
         if prefix {
             if r.key.isEmpty { r.key = [0]; r.rangeEnd = [0] } else { r.rangeEnd = prefixRangeEnd(r.key) }
@@ -50,7 +50,12 @@ enum DelCommand {
         let request = try request(ctx.arguments)
         let printer = try ctx.printer()
         let client = try ctx.makeClient()
-        let response = try client.deleteRange(request)
+        let response: DeleteRangeResponse
+        do { response = try client.deleteRange(request) } catch {
+            // Never sent again: say so, rather than leave the script to guess.
+            guard error.writeOutcomeUnknown else { throw error }
+            throw CLIError(.error, error.message + "; the outcome of the delete is unknown (it may have been applied): check with get before retrying")
+        }
         printer.delete(response, to: ctx.stdout)
         return .success
     }

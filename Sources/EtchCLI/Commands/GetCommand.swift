@@ -41,7 +41,7 @@ enum GetCommand {
         if prefix && fromKey {
             throw CLIError(.badArgs, "`--prefix` and `--from-key` cannot be set at the same time, choose one")
         }
-        var r = RangeRequest(key: Array(first.utf8))
+        var r = RangeRequest(key: RawArgument.bytes(first))
         switch a.string("consistency") ?? "l" {
         case "l": break
         case "s": r.serializable = true
@@ -51,7 +51,7 @@ enum GetCommand {
             if prefix || fromKey {
                 throw CLIError(.badArgs, "too many arguments, only accept one argument when `--prefix` or `--from-key` is set")
             }
-            r.rangeEnd = Array(a.positionals[1].utf8)
+            r.rangeEnd = RawArgument.bytes(a.positionals[1])
         }
         r.limit = Int64(a.string("limit") ?? "0") ?? 0
         let rev = Int64(a.string("rev") ?? "0") ?? 0
@@ -137,12 +137,19 @@ enum GetCommand {
             r.limit = request.limit == 0 ? size : min(size, request.limit - printed)
             var lastKey: [UInt8]?
             var pagePrinted: Int64 = 0
+            // Keys come in order, each page after the last key of the one before: a server that repeats keys
+            // would otherwise have them printed again, page after page, without end.
+            var backwards = false
             let page = try client.rangeStreaming(r, onHeader: { header in
                 if !began {
                     began = true
                     printer.getBegin(header, to: out)
                 }
             }, onKVs: { kvs in
+                if backwards || kvs.contains(where: { $0.key.lexicographicallyPrecedes(r.key) }) {
+                    backwards = true
+                    return
+                }
                 printer.getPage(kvs, first: printed == 0, to: out)
                 printed += Int64(kvs.count)
                 pagePrinted += Int64(kvs.count)
@@ -151,6 +158,7 @@ enum GetCommand {
                 for kv in kvs { bytesSeen += (kv.key.count + kv.value.count) * 4 / 3 + 120 }
                 out.flushIfLarge()
             })
+            if backwards { throw GatewayError.malformedReply(RangePager.notContinuing) }
             if count == 0 && printed == pagePrinted {
                 count = page.count
                 // One snapshot: later pages read at the first page's revision (or the one asked for).

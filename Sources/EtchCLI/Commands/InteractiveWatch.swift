@@ -185,7 +185,7 @@ enum InteractiveWatch {
             stdinBuffer += buf[0..<n]
             var requests: [UInt8] = []
             while let nl = stdinBuffer.firstIndex(of: 0x0A) {
-                let line = String(decoding: stdinBuffer[..<nl], as: UTF8.self)
+                let line = RawArgument.decode(stdinBuffer[..<nl])
                 stdinBuffer.removeSubrange(...nl)
                 do {
                     switch try action(for: line, environment: ctx.environment) {
@@ -245,7 +245,10 @@ enum InteractiveWatch {
                         client.markCurrent((index + 1) % client.endpoints.count)
                         continue
                     }
-                    if delivered { backoff.reset() }
+                    // A connection that sent what etch cannot read does not count as working: back off from it.
+                    var garbled = false
+                    if case .malformedReply = streamError { garbled = true }
+                    if delivered && !garbled { backoff.reset() }
                     let why = streamError?.message ?? GatewayError.transport(error).message
                     ctx.notice("etch: watch stream from \(client.endpoints[index].baseURL) broke (\(why)); reconnecting with \(watchers.filter { !$0.canceled }.count) watch(es), each at its own revision")
                     client.markCurrent((index + 1) % client.endpoints.count)

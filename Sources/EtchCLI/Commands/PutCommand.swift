@@ -37,7 +37,7 @@ enum PutCommand {
         var value: [UInt8] = []
         if !ignoreValue {
             if a.positionals.count > 1 {
-                value = Array(a.positionals[1].utf8)
+                value = RawArgument.bytes(a.positionals[1])
             } else {
                 value = try readStdin()
                 if value.isEmpty { throw CLIError(.badArgs, usage) }
@@ -47,7 +47,7 @@ enum PutCommand {
         guard let lease = parseHexLease(leaseText) else {
             throw CLIError(.badArgs, "bad lease ID (strconv.ParseInt: parsing \(goQuote(leaseText)): \(leaseErrorKind(leaseText))), expecting ID in Hex")
         }
-        var r = PutRequest(key: Array(key.utf8), value: value)
+        var r = PutRequest(key: RawArgument.bytes(key), value: value)
         r.lease = lease
         r.prevKV = a.bool("prev-kv")
         r.ignoreValue = ignoreValue
@@ -74,7 +74,12 @@ enum PutCommand {
         let printer = try ctx.printer()
         let request = try request(ctx.arguments, readStdin: readAllStandardInput)
         let client = try ctx.makeClient()
-        let response = try client.put(request)
+        let response: PutResponse
+        do { response = try client.put(request) } catch {
+            // Never sent again: say so, rather than leave the script to guess.
+            guard error.writeOutcomeUnknown else { throw error }
+            throw CLIError(.error, error.message + "; the outcome of the put is unknown (it may have been applied): check with get before retrying")
+        }
         printer.put(response, to: ctx.stdout)
         return .success
     }

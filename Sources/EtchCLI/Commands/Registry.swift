@@ -52,8 +52,11 @@ enum Registry {
     /// text as a prefix.
     static func suggestions(for typed: String, among names: [String]) -> [String] {
         let lower = typed.lowercased()
+        let length = lower.count
         return names.filter { name in
-            levenshtein(lower, name.lowercased()) <= 2 || (!lower.isEmpty && name.hasPrefix(lower))
+            // Lengths more than 2 apart are more than 2 edits apart: no quadratic work for a huge argument.
+            (abs(length - name.count) <= 2 && levenshtein(lower, name.lowercased()) <= 2)
+                || (!lower.isEmpty && name.hasPrefix(lower))
         }
     }
 

@@ -45,11 +45,11 @@ enum WaitCommand {
         guard (1...2).contains(a.positionals.count) else {
             throw CLIError(.badArgs, "wait command needs one argument as key and an optional argument as range_end")
         }
-        var key = Array(a.positionals[0].utf8)
+        var key = RawArgument.bytes(a.positionals[0])
         var end: [UInt8] = []
         if a.positionals.count == 2 {
             if a.bool("prefix") { throw CLIError(.badArgs, "`range_end` and `--prefix` are mutually exclusive") }
-            end = Array(a.positionals[1].utf8)
+            end = RawArgument.bytes(a.positionals[1])
         }
         if a.bool("prefix") {
             if key.isEmpty { key = [0]; end = [0] } else { end = prefixRangeEnd(key) }
@@ -59,7 +59,7 @@ enum WaitCommand {
         case "exists": condition = .exists
         case "deleted": condition = .deleted
         case "changed": condition = .changed
-        case let v? where v.hasPrefix("value="): condition = .value(Array(v.dropFirst(6).utf8))
+        case let v? where v.hasPrefix("value="): condition = .value(RawArgument.bytes(String(v.dropFirst(6))))
         case nil: throw CLIError(.badArgs, "wait needs --for exists|deleted|value=V|changed")
         case let v?: throw CLIError(.badArgs, "unknown condition \(goQuote(v)) for --for: use exists, deleted, value=V or changed")
         }
@@ -131,7 +131,7 @@ enum WaitCommand {
             if let result { return result }
             switch outcome {
             case .deadline:
-                throw CLIError(.timedOut, "timed out after \(timeoutText ?? "") waiting for \(goQuote(String(decoding: plan.key, as: UTF8.self))) (--for \(ctx.arguments.string("for") ?? ""))")
+                throw CLIError(.timedOut, "timed out after \(timeoutText ?? "") waiting for \(goQuote(RawArgument.decode(plan.key))) (--for \(ctx.arguments.string("for") ?? ""))")
             case .interrupted:
                 Interrupt.exitBySignal()
             case let .canceled(r) where r.compactRevision != 0:

@@ -69,11 +69,11 @@ enum WatchCommand {
         }
         if !envKey.isEmpty { watchArgs = [envKey] + (envRange.isEmpty ? [] : [envRange]) }
         guard let key = watchArgs.first else { throw CLIError(.badArgs, "bad number of arguments") }
-        var r = WatchCreateRequest(key: Array(key.utf8))
+        var r = WatchCreateRequest(key: RawArgument.bytes(key))
         let prefix = a.bool("prefix")
         if watchArgs.count == 2 {
             if prefix { throw CLIError(.badArgs, "`range_end` and `--prefix` are mutually exclusive") }
-            r.rangeEnd = Array(watchArgs[1].utf8)
+            r.rangeEnd = RawArgument.bytes(watchArgs[1])
         }
         if prefix {
             if r.key.isEmpty { r.key = [0]; r.rangeEnd = [0] } else { r.rangeEnd = prefixRangeEnd(r.key) }
@@ -108,7 +108,7 @@ enum WatchCommand {
     /// The reason etcd's client gives for a canceled watch (clientv3 WatchResponse.Err).
     static func cancelReason(_ r: WatchResponse) -> String {
         if r.compactRevision != 0 { return "etcdserver: mvcc: required revision has been compacted" }
-        if !r.cancelReason.isEmpty { return r.cancelReason }
+        if !r.cancelReason.isEmpty { return GatewayError.printable(r.cancelReason) }
         return "etcdserver: mvcc: required revision is a future revision"
     }
 
@@ -208,8 +208,8 @@ enum WatchCommand {
             p[bytes.count] = 0
             return p
         }
-        let cArgs = argv.map { cString(Array($0.utf8)) }
-        let cEnv = environment.map { cString(Array($0.utf8)) } + extra.map(cString)
+        let cArgs = argv.map { cString(RawArgument.bytes($0)) }
+        let cEnv = environment.map { cString(RawArgument.bytes($0)) } + extra.map(cString)
         defer { (cArgs + cEnv).forEach { $0.deallocate() } }
         var argvPtrs: [UnsafeMutablePointer<CChar>?] = cArgs + [nil]
         var envPtrs: [UnsafeMutablePointer<CChar>?] = cEnv + [nil]

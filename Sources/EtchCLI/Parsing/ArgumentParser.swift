@@ -37,10 +37,15 @@ public enum ParseError: Error, Equatable, Sendable {
     }
 }
 
-/// Go's %q for a Swift string (valid UTF-8), used in messages that quote user input as etcdctl does.
+/// Go's %q for a Swift string, used in messages that quote user input as etcdctl does; a byte of invalid
+/// UTF-8 kept by `RawArgument` is shown as Go shows it, `\xff`.
 func goQuote(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
+        if let byte = RawArgument.escapedByte(scalar) {
+            out += "\\x" + String(byte, radix: 16)
+            continue
+        }
         switch scalar {
         case "\"": out += "\\\""
         case "\\": out += "\\\\"

@@ -36,12 +36,13 @@ public enum GoDuration {
             guard let v = Double(number) else { return nil }
             total += v * scale
         }
-        if total > Double(Int64.max) { return nil }
+        // Double(Int64.max) is 2^63, one past the largest Int64: equal is out of range too.
+        if !(total < Double(Int64.max)) { return nil }
         return negative ? -Int64(total) : Int64(total)
     }
 
     /// Milliseconds for a duration in nanoseconds, rounding up so a tiny positive timeout stays positive.
     public static func milliseconds(_ ns: Int64) -> Int {
-        ns <= 0 ? 0 : Int((ns + 999_999) / 1_000_000)
+        ns <= 0 ? 0 : Int(ns / 1_000_000 + (ns % 1_000_000 == 0 ? 0 : 1))
     }
 }
