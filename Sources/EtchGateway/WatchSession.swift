@@ -155,8 +155,11 @@ public final class WatchSession {
     /// big catch-up can take long to start; reset once data flows.
     public private(set) var patience = 1
 
-    public init(client: GatewayClient, request: WatchCreateRequest) {
+    /// `resuming`: the watch continues one the command already had, or follows a read that reached the
+    /// cluster (list-then-watch, wait), so failed connections are retried from the start, as after a break.
+    public init(client: GatewayClient, request: WatchCreateRequest, resuming: Bool = false) {
         self.client = client
+        self.established = resuming
         // Not `fragment: true`: through etcd 3.4.23's gateway a fragmented response never arrives (a revision
         // of 100,000 events: nothing in 35 s with it, the whole 7.4 MB line within 5 s without; measured with
         // curl). Fragments a server sends anyway are still joined.

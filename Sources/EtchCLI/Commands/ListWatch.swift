@@ -49,7 +49,7 @@ struct ListWatch {
         while !stopped {
             var create = request
             create.startRevision = revision + 1
-            let session = WatchSession(client: client, request: create)
+            let session = WatchSession(client: client, request: create, resuming: true)
             var timing = base
             let resyncAt = resyncNanoseconds.map { monotonicNanoseconds() + $0 }
             timing.stopAt = [userStop, resyncAt].compactMap { $0 }.min()

@@ -112,7 +112,7 @@ enum WaitCommand {
             var create = WatchCreateRequest(key: plan.key)
             create.rangeEnd = plan.rangeEnd
             create.startRevision = snapshot.header.revision + 1
-            let session = WatchSession(client: client, request: create)
+            let session = WatchSession(client: client, request: create, resuming: true)
             var timing = WatchTiming(createMilliseconds: GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds)
             timing.stopAt = stopAt
             let watch = ResilientWatch(session: session, timing: timing)
