@@ -100,7 +100,7 @@ enum GetCommand {
         if request.countOnly && format != .fields {
             throw CLIError(.badArgs, "--count-only is only for `--write-out=fields`")
         }
-        let printer = try ctx.printer(valueOnly: valueOnly)
+        let printer = try ctx.printer(valueOnly: valueOnly, keysOnly: request.keysOnly)
         let client = try ctx.makeClient()
         if !pageable(request) {
             printer.get(try client.range(request), to: ctx.stdout)

@@ -89,11 +89,7 @@ enum WatchCommand {
     static func display(_ response: WatchResponse, printer: Printer, exec: [String], ctx: Context) -> CLIError? {
         let out = ctx.stdout
         if response.canceled { ctx.notice("watch was canceled (\(cancelReason(response)))") }
-        if response.isProgressNotify {
-            out.append("progress notify: ")
-            out.appendInt(response.header.revision)
-            out.append(0x0A)
-        }
+        if response.isProgressNotify { printer.progressNotify(revision: response.header.revision, to: out) }
         printer.watch(response, to: out)
         out.flush()
         if out.failed { return nil }
