@@ -28,7 +28,8 @@ enum GetCommand {
             FlagSpec("print-value-only", .bool, "Only write values when using the \"simple\" output format"),
             FlagSpec("rev", .int64, default: "0", "Specify the kv revision"),
             FlagSpec("sort-by", .string, "Sort target; CREATE, KEY, MODIFY, VALUE, or VERSION", choices: ["CREATE", "KEY", "MODIFY", "VALUE", "VERSION"]),
-        ]
+        ],
+        operands: .keys(2)
     )
 
     /// Checks the arguments and builds the range request, in etcdctl's order of checks.

@@ -15,7 +15,7 @@ enum VersionCommand {
     )
 
     static func run(_ ctx: Context) throws -> ExitCode {
-        ctx.stdout.append("etch version: \(version)\nAPI version: \(apiVersion)\n")
+        ctx.stdout.append("etch version: \(version)\nAPI version: \(apiVersion)\nGit SHA: \(BuildInfo.gitCommit)\n")
         ctx.stdout.flush()
         do {
             let client = try ctx.makeClient()

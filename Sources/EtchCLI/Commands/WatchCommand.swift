@@ -34,7 +34,8 @@ enum WatchCommand {
             FlagSpec("max-events", .int64, default: "0", "Exit 0 after printing this many events (0: no limit)"),
             FlagSpec("timeout", .duration, "Exit with code 124 when the watch has run this long"),
             FlagSpec("retry-timeout", .duration, "Give up (exit 1) when a broken watch has not reconnected for this long; by default it retries forever"),
-        ]
+        ],
+        operands: .keys(2)
     )
 
     /// What to watch and what to run per event.
