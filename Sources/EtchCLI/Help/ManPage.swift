@@ -61,7 +61,8 @@ enum ManPage {
         for word in sentence.split(separator: " ") {
             var w = word == "--" ? "\\-\\-" : escape(String(word)).replacingAll("'--'", with: "'\\-\\-'")
             // Names, flags and paths are not hyphenated.
-            if w.count > 1, w.contains(where: { "-_/=*.".contains($0) }), !w.hasPrefix("\\") { w = "\\%" + w }
+            let core = w.reversed().drop { ".,;:)".contains($0) }
+            if core.count > 1, core.contains(where: { "-_/=*.".contains($0) }), !w.hasPrefix("\\") { w = "\\%" + w }
             if !line.isEmpty && line.utf8.count + 1 + w.utf8.count > 80 {
                 lines.append(line)
                 line = ""
