@@ -15,6 +15,7 @@ enum GetCommand {
             ("etch get foo", "print the key foo and its value"),
             ("etch get --prefix /config/ --keys-only", "list the keys under /config/"),
             ("etch get foo -w json | jq -r '.kvs[0].value | @base64d'", "the value of foo through jq"),
+            ("etch get --prefix /config/ -w jsonl | jq -r '.key + \"=\" + .value'", "key=value lines through jq (JSON lines)"),
             ("etch get foo --rev 42 --print-value-only", "the value foo had at revision 42"),
         ],
         flags: [

@@ -20,6 +20,7 @@ enum WatchCommand {
         examples: [
             ("etch watch foo", "print every change to foo"),
             ("etch watch --prefix /jobs/ -w json | jq -c '.Events[]'", "one JSON event per line through jq"),
+            ("etch watch --prefix /jobs/ -w jsonl | jq -r 'select(.type == \"DELETE\") | .key'", "the keys deleted under /jobs/, as they go"),
             ("etch watch --rev 1 --prefix /", "replay all history still kept, then follow"),
             ("etch watch /config -- sh -c 'echo \"$ETCD_WATCH_KEY changed\"'", "run a command per event"),
         ],

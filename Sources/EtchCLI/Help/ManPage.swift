@@ -22,8 +22,8 @@ enum ManPage {
         ("The same with etcdctl's json format, whose keys and values are base64:", [
             "etch get --prefix /config/ -w json | jq -r '.kvs[] | (.key | @base64d) + \"=\" + (.value | @base64d)'",
         ]),
-        ("Keys whose value is not text come as key_base64 or value_base64; decode either way:", [
-            "etch get --prefix / -w jsonl | jq -r '.value // (.value_base64 | @base64d)'",
+        ("Values that are not UTF-8 text come as value_base64 (keys as key_base64); list the keys that hold one:", [
+            "etch get --prefix / -w jsonl | jq -r 'select(has(\"value_base64\")) | .key'",
         ]),
         ("Follow deletions under a prefix as they happen, one compact line each:", [
             "etch watch --prefix /jobs/ -w jsonl | jq -c 'select(.type == \"DELETE\") | {key, rev: .mod_revision}'",
