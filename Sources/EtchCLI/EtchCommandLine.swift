@@ -113,7 +113,8 @@ public enum EtchCommandLine {
     }
 
     /// `Did you mean "--prefix"?` for an unknown long flag close to one the command has (the nearest by edit
-    /// distance, at most 2, or the only one the typed name begins), as a line to print after the error.
+    /// distance, at most 2, else the only flag whose name starts with what was typed), as a line to print
+    /// after etcdctl's error line.
     static func flagSuggestion(_ error: ParseError, among flags: [FlagSpec]) -> String? {
         guard case let .unknownFlag(typed) = error else { return nil }
         let lower = typed.lowercased()
