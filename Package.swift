@@ -19,7 +19,9 @@ let package = Package(
         .target(name: "EtchTransport", dependencies: ["CCurl"]),
         .target(name: "EtchGateway", dependencies: ["EtchTransport"]),
         .target(name: "EtchOutput", dependencies: ["EtchGateway"]),
-        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport"]),
+        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport"], plugins: ["BuildInfo"]),
+        // Writes the git commit into the build (BuildInfo.gitCommit) for `etch version`.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(name: "etch", dependencies: ["EtchCLI"]),
         .testTarget(name: "EtchCLITests", dependencies: ["EtchCLI", "EtchGateway"]),
         .testTarget(name: "EtchGatewayTests", dependencies: ["EtchGateway"]),

@@ -35,8 +35,8 @@ public final class Context {
     }
 
     /// The printer for the chosen output format.
-    func printer(valueOnly: Bool = false) throws -> Printer {
-        makePrinter(try globals.outputFormat(), hex: globals.hex, valueOnly: valueOnly)
+    func printer(valueOnly: Bool = false, keysOnly: Bool = false) throws -> Printer {
+        makePrinter(try globals.outputFormat(), hex: globals.hex, valueOnly: valueOnly, keysOnly: keysOnly)
     }
 
     /// Connects the gateway client (and authenticates when `--user` is given).

@@ -67,7 +67,12 @@ public enum EtchCommandLine {
 
     static func dispatch(_ args: [String], environment: [String: String], stdout: OutputBuffer, stderr: OutputBuffer) throws -> ExitCode {
         guard let index = findCommand(args) else {
-            _ = try ArgumentParser(flags: GlobalFlags.specs + [GlobalFlags.help]).parse(args)
+            let flags = GlobalFlags.specs + [GlobalFlags.help]
+            do {
+                _ = try ArgumentParser(flags: flags).parse(args)
+            } catch {
+                throw CLIError(.error, error.message, detail: flagSuggestion(error, among: flags))
+            }
             stdout.append(HelpRenderer.root())
             return .success
         }
@@ -90,10 +95,12 @@ public enum EtchCommandLine {
         var rest = args
         rest.remove(at: index)
         let parsed: ParsedArguments
+        let flags = entry.spec.flags + GlobalFlags.specs + [GlobalFlags.help]
         do {
-            parsed = try ArgumentParser(flags: entry.spec.flags + GlobalFlags.specs + [GlobalFlags.help]).parse(rest)
+            parsed = try ArgumentParser(flags: flags).parse(rest)
         } catch {
-            throw CLIError(.error, error.message, detail: "Run 'etch \(name) --help' for usage.\n")
+            throw CLIError(.error, error.message,
+                           detail: (flagSuggestion(error, among: flags) ?? "") + "Run 'etch \(name) --help' for usage.\n")
         }
         if parsed.bool("help") {
             stdout.append(HelpRenderer.command(entry.spec))
@@ -104,6 +111,19 @@ public enum EtchCommandLine {
         stderr.flush()
         let ctx = Context(arguments: parsed, globals: globals, environment: environment, stdout: stdout, stderr: stderr)
         return try entry.run(ctx)
+    }
+
+    /// `Did you mean "--prefix"?` for an unknown long flag close to one the command has (the nearest by edit
+    /// distance, at most 2, else the only flag whose name starts with what was typed), as a line to print
+    /// after etcdctl's error line.
+    static func flagSuggestion(_ error: ParseError, among flags: [FlagSpec]) -> String? {
+        guard case let .unknownFlag(typed) = error else { return nil }
+        let lower = typed.lowercased()
+        let scored = flags.map { ($0.name, Registry.levenshtein(lower, $0.name)) }.filter { $0.1 <= 2 }
+        if let best = scored.min(by: { $0.1 < $1.1 }) { return "Did you mean \"--\(best.0)\"?\n" }
+        let extensions = flags.filter { !lower.isEmpty && $0.name.hasPrefix(lower) }
+        if extensions.count == 1 { return "Did you mean \"--\(extensions[0].name)\"?\n" }
+        return nil
     }
 
     /// Maps any error to its exit code and message: the one place that knows the mapping.

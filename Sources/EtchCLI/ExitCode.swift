@@ -17,6 +17,21 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case timedOut = 124
     /// Missing arguments or conflicting flags.
     case badArgs = 128
+
+    /// What the code means, for the man page.
+    public var meaning: String {
+        switch self {
+        case .success: return "Success. A missing key is not an error: get prints nothing."
+        case .error: return "An error: the server's error, a timeout, unreachable endpoints, an unknown command or flag, a failed watch command."
+        case .badConnection: return "No usable endpoint was given (--endpoints=)."
+        case .invalidInput: return "Invalid input, such as the end of input of watch --interactive."
+        case .badFeature: return "An unsupported output format or option value (-w table, --sort-by=bad, --consistency=x)."
+        case .interrupted: return "The server canceled the watch, for example because its start revision has been compacted."
+        case .io: return "An I/O error reading standard input or writing standard output."
+        case .timedOut: return "etch only: watch --timeout or wait --timeout ran out."
+        case .badArgs: return "Bad arguments: a missing key, conflicting flags."
+        }
+    }
 }
 
 /// An error the CLI reports as `Error: <message>` with an exit code.

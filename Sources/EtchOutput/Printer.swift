@@ -1,8 +1,8 @@
 import EtchGateway
 
-/// The output formats `-w/--write-out` accepts.
+/// The output formats `-w/--write-out` accepts: etcdctl's three and etch's `jsonl` (JSON lines for jq).
 public enum OutputFormat: String, Sendable, CaseIterable {
-    case simple, json, fields
+    case simple, json, fields, jsonl
 }
 
 /// Writes command results in one output format, byte for byte as etcdctl 3.4 does.
@@ -16,18 +16,28 @@ public protocol Printer {
     func put(_ r: PutResponse, to out: OutputBuffer)
     func delete(_ r: DeleteRangeResponse, to out: OutputBuffer)
     func watch(_ r: WatchResponse, to out: OutputBuffer)
+    /// A watch progress notification at `revision`.
+    func progressNotify(revision: Int64, to out: OutputBuffer)
 }
 
-/// Builds the printer for a format.
-public func makePrinter(_ format: OutputFormat, hex: Bool, valueOnly: Bool) -> Printer {
+/// Builds the printer for a format; `keysOnly` tells the JSON-lines printer that values were not asked for.
+public func makePrinter(_ format: OutputFormat, hex: Bool, valueOnly: Bool, keysOnly: Bool = false) -> Printer {
     switch format {
     case .simple: return SimplePrinter(hex: hex, valueOnly: valueOnly)
     case .json: return JSONPrinter()
     case .fields: return FieldsPrinter()
+    case .jsonl: return JSONLinesPrinter(keysOnly: keysOnly)
     }
 }
 
 extension Printer {
+    /// etcdctl prints a progress notification as this line in every format.
+    public func progressNotify(revision: Int64, to out: OutputBuffer) {
+        out.append("progress notify: ")
+        out.appendInt(revision)
+        out.append(0x0A)
+    }
+
     public func get(_ r: RangeResponse, to out: OutputBuffer) {
         getBegin(r.header, to: out)
         if !r.kvs.isEmpty { getPage(r.kvs, first: true, to: out) }

@@ -16,7 +16,8 @@ enum DelCommand {
             FlagSpec("from-key", .bool, "delete keys that are greater than or equal to the given key using byte compare"),
             FlagSpec("prefix", .bool, "delete keys with matching prefix"),
             FlagSpec("prev-kv", .bool, "return deleted key-value pairs"),
-        ]
+        ],
+        operands: .keys(2)
     )
 
     /// Checks the arguments and builds the request, in etcdctl's order of checks.

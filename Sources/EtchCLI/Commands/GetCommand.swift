@@ -16,6 +16,7 @@ enum GetCommand {
             ("etch get foo", "print the key foo and its value"),
             ("etch get --prefix /config/ --keys-only", "list the keys under /config/"),
             ("etch get foo -w json | jq -r '.kvs[0].value | @base64d'", "the value of foo through jq"),
+            ("etch get --prefix /config/ -w jsonl | jq -r '.key + \"=\" + .value'", "key=value lines through jq (JSON lines)"),
             ("etch get foo --rev 42 --print-value-only", "the value foo had at revision 42"),
         ],
         flags: [
@@ -29,7 +30,8 @@ enum GetCommand {
             FlagSpec("print-value-only", .bool, "Only write values when using the \"simple\" output format"),
             FlagSpec("rev", .int64, default: "0", "Specify the kv revision"),
             FlagSpec("sort-by", .string, "Sort target; CREATE, KEY, MODIFY, VALUE, or VERSION", choices: ["CREATE", "KEY", "MODIFY", "VALUE", "VERSION"]),
-        ]
+        ],
+        operands: .keys(2)
     )
 
     /// Checks the arguments and builds the range request, in etcdctl's order of checks.
@@ -101,7 +103,7 @@ enum GetCommand {
         if request.countOnly && format != .fields {
             throw CLIError(.badArgs, "--count-only is only for `--write-out=fields`")
         }
-        let printer = try ctx.printer(valueOnly: valueOnly)
+        let printer = try ctx.printer(valueOnly: valueOnly, keysOnly: request.keysOnly)
         let client = try ctx.makeClient()
         if !pageable(request) {
             printer.get(try client.range(request), to: ctx.stdout)

@@ -23,7 +23,8 @@ enum PutCommand {
             FlagSpec("ignore-value", .bool, "updates the key using its current value"),
             FlagSpec("lease", .string, default: "0", "lease ID (in hexadecimal) to attach to the key"),
             FlagSpec("prev-kv", .bool, "return the previous key-value pair before modification"),
-        ]
+        ],
+        operands: .keys(1)
     )
 
     /// Checks the arguments and builds the request; `readStdin` supplies the value when none is given.

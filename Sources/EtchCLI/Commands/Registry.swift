@@ -13,7 +13,13 @@ enum Registry {
         Entry(spec: WaitCommand.spec, run: WaitCommand.run),
         Entry(spec: VersionCommand.spec, run: VersionCommand.run),
         Entry(spec: HelpCommand.spec, run: HelpCommand.run),
+        Entry(spec: CompletionCommand.spec, run: CompletionCommand.run),
+        Entry(spec: CompleteKeysCommand.spec, run: CompleteKeysCommand.run),
+        Entry(spec: ManCommand.spec, run: ManCommand.run),
     ]
+
+    /// The commands help, the man page and completions show (plumbing left out).
+    static var visible: [CommandSpec] { commands.map(\.spec).filter { !$0.hidden } }
 
     /// etcdctl 3.4's other commands: they take part in prefix matching, so `de` stays ambiguous as it is
     /// there, and naming one says etch lacks it rather than that it does not exist.
@@ -22,8 +28,8 @@ enum Registry {
         "member", "migrate", "move-leader", "role", "snapshot", "txn", "user",
     ]
 
-    /// Commands etcdctl does not have.
-    static let etchOnly: Set<String> = ["wait"]
+    /// Commands etcdctl does not have; they match by exact name only.
+    static let etchOnly: Set<String> = ["wait", "completion", CompleteKeysCommand.spec.name, ManCommand.spec.name]
 
     enum Lookup: Equatable {
         case found(String)
@@ -45,7 +51,8 @@ enum Registry {
             if matches.count == 1 { resolved = matches[0] }
         }
         if let r = resolved { return ours.contains(r) ? .found(r) : .notImplemented(r) }
-        return .unknown(suggestions: suggestions(for: name, among: all))
+        let hidden = Set(commands.map(\.spec).filter(\.hidden).map(\.name))
+        return .unknown(suggestions: suggestions(for: name, among: all.filter { !hidden.contains($0) }))
     }
 
     /// cobra's "Did you mean this?": names within Levenshtein distance 2 (case-insensitive) or with the typed

@@ -27,7 +27,8 @@ enum WaitCommand {
             FlagSpec("prefix", .bool, "Wait on every key with the prefix <key>"),
             FlagSpec("quiet", short: "q", .bool, "Print nothing; only the exit code tells"),
             FlagSpec("timeout", .duration, "Give up with exit code 124 after this long"),
-        ]
+        ],
+        operands: .keys(2)
     )
 
     enum Condition: Equatable {

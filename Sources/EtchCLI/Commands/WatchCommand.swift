@@ -20,6 +20,7 @@ enum WatchCommand {
         examples: [
             ("etch watch foo", "print every change to foo"),
             ("etch watch --prefix /jobs/ -w json | jq -c '.Events[]'", "one JSON event per line through jq"),
+            ("etch watch --prefix /jobs/ -w jsonl | jq -r 'select(.type == \"DELETE\") | .key'", "the keys deleted under /jobs/, as they go"),
             ("etch watch --rev 1 --prefix /", "replay all history still kept, then follow"),
             ("etch watch /config -- sh -c 'echo \"$ETCD_WATCH_KEY changed\"'", "run a command per event"),
         ],
@@ -34,7 +35,8 @@ enum WatchCommand {
             FlagSpec("max-events", .int64, default: "0", "Exit 0 after printing this many events (0: no limit)"),
             FlagSpec("timeout", .duration, "Exit with code 124 when the watch has run this long"),
             FlagSpec("retry-timeout", .duration, "Give up (exit 1) when a broken watch has not reconnected for this long; by default it retries forever"),
-        ]
+        ],
+        operands: .keys(2)
     )
 
     /// What to watch and what to run per event.
@@ -89,11 +91,7 @@ enum WatchCommand {
     static func display(_ response: WatchResponse, printer: Printer, exec: [String], ctx: Context) -> CLIError? {
         let out = ctx.stdout
         if response.canceled { ctx.notice("watch was canceled (\(cancelReason(response)))") }
-        if response.isProgressNotify {
-            out.append("progress notify: ")
-            out.appendInt(response.header.revision)
-            out.append(0x0A)
-        }
+        if response.isProgressNotify { printer.progressNotify(revision: response.header.revision, to: out) }
         printer.watch(response, to: out)
         out.flush()
         if out.failed { return nil }

@@ -55,9 +55,9 @@ enum HelpRenderer {
         Commands:
 
         """
-        let width = (Registry.commands.map(\.spec.name.count).max() ?? 0) + 3
-        for c in Registry.commands {
-            out += "  " + c.spec.name + String(repeating: " ", count: width - c.spec.name.count) + c.spec.summary + "\n"
+        let width = (Registry.visible.map(\.name.count).max() ?? 0) + 3
+        for c in Registry.visible {
+            out += "  " + c.name + String(repeating: " ", count: width - c.name.count) + c.summary + "\n"
         }
         out += "\nGlobal options:\n" + flagLines(GlobalFlags.specs + [GlobalFlags.help])
         out += """
@@ -98,7 +98,8 @@ enum HelpCommand {
         arguments: "[command]",
         description: "Prints the help of a command, or the list of commands.",
         examples: [("etch help get", "the options of get")],
-        flags: []
+        flags: [],
+        operands: .commands
     )
 
     static func run(_ ctx: Context) throws -> ExitCode {

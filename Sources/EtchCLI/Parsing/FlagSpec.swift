@@ -40,6 +40,18 @@ public struct FlagSpec: Sendable, Equatable {
     }
 }
 
+/// What a command's positional arguments are, so completions can offer them.
+public enum OperandKind: Sendable, Equatable {
+    /// Free text (a value, a command to run): nothing to offer.
+    case none
+    /// The first `count` operands are etcd keys (a key, a range end), completed from the server.
+    case keys(Int)
+    /// etch's command names.
+    case commands
+    /// One of a fixed set of words.
+    case words([String])
+}
+
 /// One command: name, help text, examples and flags, as data.
 public struct CommandSpec: Sendable {
     public var name: String
@@ -50,14 +62,20 @@ public struct CommandSpec: Sendable {
     /// (command line, what it does)
     public var examples: [(String, String)]
     public var flags: [FlagSpec]
+    /// What the positional arguments are, for completion.
+    public var operands: OperandKind
+    /// Plumbing for the completion scripts and the build: left out of help, man page and completions.
+    public var hidden: Bool
 
     public init(name: String, summary: String, arguments: String, description: String,
-                examples: [(String, String)], flags: [FlagSpec]) {
+                examples: [(String, String)], flags: [FlagSpec], operands: OperandKind = .none, hidden: Bool = false) {
         self.name = name
         self.summary = summary
         self.arguments = arguments
         self.description = description
         self.examples = examples
         self.flags = flags
+        self.operands = operands
+        self.hidden = hidden
     }
 }

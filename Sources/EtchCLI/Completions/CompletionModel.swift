@@ -1,0 +1,50 @@
+/// What the completion scripts are generated from: the visible commands of `Registry` and the global flags,
+/// the same descriptions help and the man page read.
+enum CompletionModel {
+    static var commands: [CommandSpec] { Registry.visible }
+
+    /// The global flags, `-h/--help` included.
+    static var globalFlags: [FlagSpec] { GlobalFlags.specs + [GlobalFlags.help] }
+
+    /// Every spelling (`--name`, `-c`) of the flags that take a value, any command's or global; the scripts use
+    /// it to skip flag values when they look for the command and its operands. A name means the same kind of
+    /// flag in every command (a unit test checks), so one list serves them all.
+    static var valueFlagSpellings: [String] {
+        var seen: Set<String> = []
+        var out: [String] = []
+        for f in globalFlags + commands.flatMap(\.flags) where f.kind != .bool {
+            for s in spellings(f) where seen.insert(s).inserted { out.append(s) }
+        }
+        return out
+    }
+
+    static func spellings(_ f: FlagSpec) -> [String] {
+        (f.short.map { ["-\($0)"] } ?? []) + ["--" + f.name]
+    }
+
+    /// `s` in single quotes for a POSIX-like shell (bash, zsh).
+    static func singleQuoted(_ s: String) -> String {
+        "'" + s.replacingAll("'", with: "'\\''") + "'"
+    }
+
+    /// A flag's usage without its parenthesized aside, short enough for a completion menu.
+    static func shortUsage(_ usage: String) -> String {
+        guard let aside = usage.firstRange(of: " ("), aside.lowerBound != usage.startIndex else { return usage }
+        return String(usage[..<aside.lowerBound])
+    }
+}
+
+extension String {
+    /// Replaces every occurrence of `target` (no Foundation).
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var out = ""
+        var rest = Substring(self)
+        while let range = rest.firstRange(of: target) {
+            out += rest[..<range.lowerBound]
+            out += replacement
+            rest = rest[range.upperBound...]
+        }
+        return out + rest
+    }
+}
