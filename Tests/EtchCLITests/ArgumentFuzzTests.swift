@@ -268,7 +268,9 @@ final class ArgumentFuzzTests: XCTestCase {
             XCTAssertLessThan(elapsed, 0.5, "\(shown): took \(elapsed)s without any network")
             let stderr = String(decoding: err.bytes, as: UTF8.self)
             if code == .success {
-                XCTAssertFalse(out.bytes.isEmpty, "\(shown): success without a server can only be help, which prints")
+                // The shells' hidden key completer is silent by design when no server answers.
+                XCTAssertTrue(!out.bytes.isEmpty || args.contains("__complete-keys"),
+                              "\(shown): success without a server can only be help, which prints")
             } else {
                 // Warnings about the environment may come first; then the error, said once.
                 let errorLines = stderr.split(separator: "\n").filter { $0.hasPrefix("Error: ") }
