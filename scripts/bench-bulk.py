@@ -17,7 +17,8 @@ Loads N keys bulk/%06d with 100-byte values (one put each, so one revision each)
      all of them (simple and json) and one watch replay of all M events, each once, with peak RSS.
 Rounds alternate the commands in a rotating order; the report gives medians, etch's ratios and peak RSS
 (GNU time -f %M). Prints a Markdown section on stdout, progress on stderr.
-Environment: BENCH_BULK_KEYS (default 100000), BENCH_BULK_ROUNDS (3), BENCH_BULK_CONNS (8 parallel loaders),
+Environment: BENCH_BULK_KEYS (default 100000), BENCH_BULK_ROUNDS (3, for the watch replays),
+BENCH_BULK_GET_ROUNDS (9, for the gets: about a second each, and the noisiest), BENCH_BULK_CONNS (8 parallel loaders),
 BENCH_LATENCY_PUTS (1000; 0 skips 4), BENCH_HUGE_KEYS (1000000; 0 skips 5).
 """
 import base64, http.client, json, os, select, signal, statistics as st, subprocess, sys, threading, time
@@ -25,6 +26,7 @@ import base64, http.client, json, os, select, signal, statistics as st, subproce
 ETCH, E, WORK = sys.argv[1:4]
 N = int(os.environ.get("BENCH_BULK_KEYS", "100000"))
 ROUNDS = int(os.environ.get("BENCH_BULK_ROUNDS", "3"))
+GET_ROUNDS = int(os.environ.get("BENCH_BULK_GET_ROUNDS", "9"))
 CONNS = int(os.environ.get("BENCH_BULK_CONNS", "8"))
 LAT_PUTS = int(os.environ.get("BENCH_LATENCY_PUTS", "1000"))
 HUGE = int(os.environ.get("BENCH_HUGE_KEYS", "1000000"))
@@ -251,10 +253,10 @@ def until_events(name, argv, out):
                 p.wait()
 
 
-def rounds_of(cmds, run):
+def rounds_of(cmds, run, rounds=None):
     """cmds: [(name, ...)]; run(cmd, round) -> dict of figures. Rotating order; returns {name: [figures]}."""
     res = {c[0]: [] for c in cmds}
-    for r in range(ROUNDS):
+    for r in range(rounds or ROUNDS):
         order = cmds[r % len(cmds):] + cmds[:r % len(cmds)]
         for c in order:
             res[c[0]].append(run(c, r))
@@ -320,8 +322,8 @@ def main():
         cmp_get[fmt] = same(a, b)
         os.remove(a), os.remove(b)
     timed("warm", g["curl"])
-    log(f"get --prefix over {N} keys, {ROUNDS} rounds of 5 commands ", )
-    get_res = rounds_of(gets, lambda c, r: timed(c[0].replace(" ", "_"), c[1]))
+    log(f"get --prefix over {N} keys, {GET_ROUNDS} rounds of 5 commands ", )
+    get_res = rounds_of(gets, lambda c, r: timed(c[0].replace(" ", "_"), c[1]), GET_ROUNDS)
 
     # 2. watch replay from R: N events, one per revision
     def watch_cmds(rev, tag):
@@ -414,7 +416,7 @@ def main():
     print()
     print(f"- loaded with one gateway put per key (one revision each, {CONNS} keep-alive connections) in {load_s:.1f} s; "
           f"first revision {R}")
-    print(f"- {ROUNDS} rounds; each round runs every command of a table once, in an order that rotates from round to "
+    print(f"- {GET_ROUNDS} rounds for the gets, {ROUNDS} for the replays; each round runs every command of a table once, in an order that rotates from round to "
           "round; medians over the rounds, and in brackets the lowest and highest per-round ratio")
     print("- peak RSS: the highest GNU time %M over the rounds")
     print()
