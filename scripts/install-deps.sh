@@ -4,7 +4,7 @@
 # shells the completions are tested in, mandoc and man-db for the man page, jq for -w jsonl).
 # Runs apt-get only as root and only for packages that are not installed yet.
 set -eu
-packages="libcurl4-openssl-dev etcd-server etcd-client curl procps openssl bash zsh fish mandoc man-db jq $*"
+packages="libcurl4-openssl-dev etcd-server etcd-client curl procps openssl bsdutils bash zsh fish mandoc man-db jq $*"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -240,6 +240,17 @@ final class AuthTests: XCTestCase {
         try sh("ETCDCTL_API=3 /usr/bin/etcdctl --endpoints \(cluster.endpoint) --user root:rootpw user add odd --new-user-password '\(odd.replacingOccurrences(of: "'", with: "'\\''"))' --interactive=false >/dev/null && ETCDCTL_API=3 /usr/bin/etcdctl --endpoints \(cluster.endpoint) --user root:rootpw user grant-role odd reader >/dev/null")
         XCTAssertEqual(try etch(e + ["--user", "odd", "--password", odd, "get", "/pub/doc", "--print-value-only"]).out, "hello\n")
 
+        // On a terminal (a pseudo-terminal from script(1)), the password is asked for and not echoed.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/script") {
+            let line = "\(etchBinary) --endpoints \(cluster.endpoint) --user root get k --print-value-only"
+            // The password is typed a moment later, once the prompt is up (typed earlier, the terminal would echo it).
+            let t = try runProcess("/bin/sh", ["-c", "(sleep 1; printf 'rootpw\\n') | /usr/bin/script -qec '\(line)' /dev/null"], timeout: 20)
+            XCTAssertEqual(t.status, 0, t.out + t.stderr)
+            XCTAssertTrue(t.out.contains("Password: "), t.out)
+            XCTAssertTrue(t.out.hasSuffix("v1\r\n"), t.out.debugDescription)
+            XCTAssertFalse(t.out.contains("rootpw"), "the password was echoed: \(t.out.debugDescription)")
+        }
+
         // No password and no terminal to ask on: a message, not a hang.
         let n = try etch(e + ["--user", "root", "get", "k"], stdin: Data(), timeout: 10)
         XCTAssertEqual(n.status, 1)
