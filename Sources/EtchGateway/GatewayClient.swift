@@ -55,6 +55,19 @@ public final class GatewayClient {
         authToken = token
     }
 
+    /// Before a watch reconnects: a fresh token when credentials are known. The token may have expired while
+    /// the stream ran, or belong to a member that restarted, and etcd 3.4's gateway does not answer a streamed
+    /// watch whose token it refuses. Refused credentials are an error; an unreachable member is not (the
+    /// reconnect that follows fails and is retried as any other).
+    public func renewTokenForReconnect() throws(GatewayError) {
+        guard credentials != nil else { return }
+        do {
+            try authenticate()
+        } catch {
+            if case .server = error { throw error }
+        }
+    }
+
     /// Whether an error means the token is no longer valid (expired, unknown to this member, or issued before
     /// the auth store changed), so authenticating again may help.
     public static func isStaleToken(_ message: String) -> Bool {

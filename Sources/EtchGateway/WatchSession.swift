@@ -436,17 +436,7 @@ public final class ResilientWatch {
                     usleep(20_000)
                     waited += 20
                 }
-                // The token may have expired while the stream ran, or belong to a member that restarted; and
-                // etcd 3.4's gateway does not answer a streamed watch whose token it refuses. So a reconnect
-                // with credentials starts with a fresh token. Refused credentials end the watch; a member
-                // that cannot be reached is one more failed attempt.
-                if client.credentials != nil {
-                    do {
-                        try client.authenticate()
-                    } catch {
-                        if case .server = error { throw error }
-                    }
-                }
+                try client.renewTokenForReconnect()
             }
         }
     }

@@ -213,13 +213,14 @@ final class StreamingProcess {
     private let lock = NSLock()
     private var errData = Data()
 
-    init(_ executable: String, _ args: [String], environment: [String: String] = [:]) throws {
+    /// `input`: a pipe the test writes the process's stdin through (closing it ends the input); none by default.
+    init(_ executable: String, _ args: [String], environment: [String: String] = [:], input: Pipe? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
         process.environment = testEnvironment(environment)
         process.standardOutput = outPipe
         process.standardError = errPipe
-        process.standardInput = FileHandle.nullDevice
+        if let input { process.standardInput = input } else { process.standardInput = FileHandle.nullDevice }
         outPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
             guard let self else { return }

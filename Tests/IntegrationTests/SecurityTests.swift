@@ -289,6 +289,11 @@ final class AuthTests: XCTestCase {
         let w = try StreamingProcess(etchBinary, ["--endpoints", cluster.endpoint, "--user", "root:rootpw",
                                                   "watch", "w", "--max-events", "2"])
         defer { if w.process.isRunning { w.process.terminate() } }
+        // The same through an interactive watch, which manages its own stream.
+        let input = Pipe()
+        let iw = try StreamingProcess(etchBinary, ["--endpoints", cluster.endpoint, "--user", "root:rootpw", "watch", "-i"], input: input)
+        defer { if iw.process.isRunning { iw.process.terminate() } }
+        input.fileHandleForWriting.write(Data("watch w\n".utf8))
         usleep(500_000)
         XCTAssertEqual(try etch(["--endpoints", cluster.endpoint, "--user", "root:rootpw", "put", "w", "1"]).status, 0)
         XCTAssertEqual(w.waitForLines(3).count, 3, w.errors)
@@ -300,6 +305,10 @@ final class AuthTests: XCTestCase {
         while w.process.isRunning && Date() < deadline { usleep(100_000) }
         XCTAssertFalse(w.process.isRunning, "the watch ended after its two events; stderr: \(w.errors)")
         XCTAssertEqual(w.output, "PUT\nw\n1\nPUT\nw\n2\n", w.errors)
+        XCTAssertEqual(iw.waitForLines(6, seconds: 20), ["PUT", "w", "1", "PUT", "w", "2"], iw.errors)
+        try? input.fileHandleForWriting.close()
+        iw.process.waitUntilExit()
+        XCTAssertEqual(iw.process.terminationStatus, 3, "end of input ends it as in etcdctl")
         if !w.process.isRunning { XCTAssertEqual(w.process.terminationStatus, 0, w.errors) }
     }
 }

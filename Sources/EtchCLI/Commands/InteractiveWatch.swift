@@ -254,6 +254,7 @@ enum InteractiveWatch {
                     client.markCurrent((index + 1) % client.endpoints.count)
                     let delay = backoff.next()
                     if delay > 0 { usleep(UInt32(delay) * 1000) }
+                    try client.renewTokenForReconnect()
                     continue
                 }
                 if let fatal { throw fatal }
