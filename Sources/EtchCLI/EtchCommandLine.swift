@@ -134,7 +134,9 @@ public enum EtchCommandLine {
         case let e as ParseError:
             return (.error, e.message, nil)
         case let e as GatewayError:
-            if case let .transport(t) = e, t.kind == .aborted, Interrupt.requested { Interrupt.exitBySignal() }
+            // Interrupted: whatever the transfer reported (an abort, or endpoints given up on), exit as by
+            // the signal.
+            if Interrupt.requested { Interrupt.exitBySignal() }
             return (.error, e.message, nil)
         default:
             return (.error, "\(error)", nil)

@@ -44,7 +44,10 @@ public final class GatewayClient {
     /// Gets a token for `credentials` and sends it with every later call.
     public func authenticate() throws(GatewayError) {
         guard let (name, password) = credentials else { return }
+        // Authenticate without the old token, and keep it if no new one comes.
+        let old = authToken
         authToken = nil
+        defer { if authToken == nil { authToken = old } }
         var body = JSONBody()
         body.string("name", name)
         body.string("password", password)
@@ -59,20 +62,33 @@ public final class GatewayClient {
     /// the stream ran, or belong to a member that restarted, and etcd 3.4's gateway does not answer a streamed
     /// watch whose token it refuses. Refused credentials are an error; an unreachable member is not (the
     /// reconnect that follows fails and is retried as any other).
-    public func renewTokenForReconnect() throws(GatewayError) {
-        guard credentials != nil else { return }
+    /// Returns whether a new token was obtained.
+    @discardableResult
+    public func renewTokenForReconnect() throws(GatewayError) -> Bool {
+        guard credentials != nil else { return false }
         do {
             try authenticate()
+            return true
         } catch {
-            if case .server = error { throw error }
+            // Only refused credentials end the watch. etcd answers authenticate through raft, so during an
+            // election it fails with "no leader", "leader changed" or a timeout: those are retried like an
+            // unreachable member.
+            if case let .server(_, message, _) = error, GatewayClient.isRefusedCredentials(message) { throw error }
+            return false
         }
+    }
+
+    /// Whether an authenticate error means the name or password is wrong (not that the cluster is busy).
+    public static func isRefusedCredentials(_ message: String) -> Bool {
+        message.contains("authentication failed") || message.contains("user name is empty")
+            || message.contains("invalid user") || message.contains("permission denied")
     }
 
     /// Whether an error means the token is no longer valid (expired, unknown to this member, or issued before
     /// the auth store changed), so authenticating again may help.
     public static func isStaleToken(_ message: String) -> Bool {
         message.contains("invalid auth token") || message.contains("revision of auth store is old")
-            || message.contains("auth token is expired")
+            || message.contains("auth token is expired") || message.contains("user name is empty")
     }
 
     /// Runs a call; when it fails on a stale token and credentials are known, authenticates again once and

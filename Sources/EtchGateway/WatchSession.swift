@@ -401,15 +401,22 @@ public final class ResilientWatch {
             case .interrupted: return .interrupted
             case .deadline: return .deadline
             case let .canceled(r):
-                // A token that expired or that this member does not know (after a restart or a failover):
-                // authenticate again once and re-create the watch at its resume point.
+                // A token that expired or that this member does not know (after a restart or a failover): the
+                // reconnect below authenticates again and re-creates the watch at its resume point. Refused
+                // again right after that, it is not the token: the cancel stands.
                 guard session.client.credentials != nil, GatewayClient.isStaleToken(r.cancelReason),
                       !justAuthenticated else { return .canceled(r) }
-                notice("etch: \(session.lastEndpoint) refused the auth token (\(r.cancelReason)); authenticating again")
-                try session.client.authenticate()
-                justAuthenticated = true
+                notice("etch: \(session.lastEndpoint) refused the auth token (\(GatewayError.printable(r.cancelReason))); authenticating again")
+                justAuthenticated = try session.client.renewTokenForReconnect()
+                if !justAuthenticated {  // the cluster is busy (an election): wait before trying again
+                    let delay = backoff.next()
+                    var waited = 0
+                    while waited < delay && !Interrupt.requested {
+                        usleep(20_000)
+                        waited += 20
+                    }
+                }
             case let .broken(reason):
-                justAuthenticated = false
                 if let stop = timing.stopAt, monotonicNanoseconds() >= stop { return .deadline }
                 if Interrupt.requested { return .interrupted }
                 let now = monotonicNanoseconds()
@@ -436,7 +443,7 @@ public final class ResilientWatch {
                     usleep(20_000)
                     waited += 20
                 }
-                try client.renewTokenForReconnect()
+                justAuthenticated = try client.renewTokenForReconnect()
             }
         }
     }

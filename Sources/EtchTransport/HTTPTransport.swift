@@ -409,7 +409,13 @@ public final class HTTPTransport {
     private func makeError(_ code: CURLcode, url: String, status: Int) -> TransportError {
         var connectTime: curl_off_t = 0
         etch_getinfo_offt(handle, ETCH_INFO_CONNECT_TIME_T, &connectTime)
-        let connected = connectTime > 0 || status != 0
+        // Whether the request may have reached a server: a connection was made for it, an answer began, or
+        // its request line went out. The last is what tells on a reused keep-alive connection, whose connect
+        // time is 0 (etcd sends no status until its whole reply is built, so a write that timed out there had
+        // been sent).
+        var requestBytes = 0
+        etch_getinfo_long(handle, ETCH_INFO_REQUEST_SIZE, &requestBytes)
+        let connected = connectTime > 0 || status != 0 || requestBytes > 0
         let buffer = String(cString: errorBuffer)
         var detail = buffer.isEmpty ? String(cString: curl_easy_strerror(code)) : buffer
         var kind: TransportError.Kind

@@ -311,3 +311,21 @@ final class TLSExplanationTests: XCTestCase {
         XCTAssertNil(TransportError.explainTLS("Failed to connect to 127.0.0.1 port 1: Connection refused"))
     }
 }
+
+final class AuthErrorClassTests: XCTestCase {
+    /// Which server messages renew a token, which end a watch, and which are only a busy cluster.
+    func testAuthErrorsAreSortedByWhatHelps() {
+        for stale in ["etcdserver: invalid auth token", "etcdserver: revision of auth store is old", "etcdserver: user name is empty",
+                      "rpc error: code = Unauthenticated desc = etcdserver: invalid auth token"] {
+            XCTAssertTrue(GatewayClient.isStaleToken(stale), stale)
+        }
+        for refused in ["etcdserver: authentication failed, invalid user ID or password", "etcdserver: permission denied"] {
+            XCTAssertTrue(GatewayClient.isRefusedCredentials(refused), refused)
+            XCTAssertFalse(GatewayClient.isStaleToken(refused), refused)
+        }
+        for busy in ["etcdserver: no leader", "etcdserver: leader changed", "etcdserver: request timed out"] {
+            XCTAssertFalse(GatewayClient.isRefusedCredentials(busy), busy)
+            XCTAssertFalse(GatewayClient.isStaleToken(busy), busy)
+        }
+    }
+}

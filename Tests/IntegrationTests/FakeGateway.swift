@@ -56,6 +56,14 @@ final class FakeConnection {
         close()
     }
 
+    /// A whole JSON reply that leaves the connection open for the next request (HTTP/1.1 keep-alive).
+    func respondKeepingAlive(_ status: Int, _ body: String) {
+        let bytes = Array(body.utf8)
+        write("HTTP/1.1 \(status) \(FakeConnection.reason(status))\r\nContent-Type: application/json\r\n"
+              + "Content-Length: \(bytes.count)\r\n\r\n")
+        write(bytes)
+    }
+
     func respond(_ status: Int, _ body: String, contentType: String = "application/json") {
         respond(status, body: Array(body.utf8), contentType: contentType)
     }
@@ -121,8 +129,12 @@ final class FakeGateway {
     /// Every request received so far, in order.
     var requests: [FakeRequest] { lock.lock(); defer { lock.unlock() }; return received }
 
-    init(handler: @escaping (FakeRequest, FakeConnection) -> Void) {
+    /// Whether a connection is read for further requests after the handler leaves it open.
+    private let keepAlive: Bool
+
+    init(keepAlive: Bool = false, handler: @escaping (FakeRequest, FakeConnection) -> Void) {
         self.handler = handler
+        self.keepAlive = keepAlive
         let (fd, boundPort) = bindLoopback()
         listener = fd
         port = boundPort
@@ -154,9 +166,11 @@ final class FakeGateway {
 
     private func serve(_ connection: FakeConnection) {
         defer { connection.close() }
-        guard let request = readRequest(connection) else { return }
-        lock.lock(); received.append(request); lock.unlock()
-        handler(request, connection)
+        repeat {
+            guard let request = readRequest(connection) else { return }
+            lock.lock(); received.append(request); lock.unlock()
+            handler(request, connection)
+        } while keepAlive && !connection.closed
     }
 
     private func readRequest(_ connection: FakeConnection) -> FakeRequest? {

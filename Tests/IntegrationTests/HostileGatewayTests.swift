@@ -218,6 +218,51 @@ final class WriteUncertaintyTests: XCTestCase {
         }
     }
 
+    /// The same on a connection kept alive from an earlier request (here the authentication), where curl
+    /// reports no connect time: the request went out, so it is not sent to the second endpoint.
+    func testAWriteOnAReusedConnectionIsSentOnce() throws {
+        let first = FakeGateway(keepAlive: true) { request, c in
+            if request.path == "/v3/auth/authenticate" {
+                c.respondKeepingAlive(200, #"{"header":\#(fakeHeader()),"token":"tok.1"}"#)
+            } else {
+                c.waitForClientToClose(seconds: 10)
+            }
+        }
+        let second = FakeGateway { _, c in c.respond(200, #"{"header":\#(fakeHeader())}"#) }
+        defer { first.stop(); second.stop() }
+        let r = try etch(["--endpoints", "\(first.endpoint),\(second.endpoint)", "--user", "u:p",
+                          "--command-timeout", "1s", "put", "k", "v"], timeout: 20)
+        assertCleanFailure(r, expect: "context deadline exceeded", "reused connection")
+        XCTAssertTrue(r.stderr.contains("the outcome of the put is unknown"), r.stderr)
+        XCTAssertEqual(first.requests.map(\.path), ["/v3/auth/authenticate", "/v3/kv/put"])
+        XCTAssertEqual(first.requests[1].headers["authorization"], "tok.1")
+        XCTAssertEqual(second.requests.count, 0, "never sent to the second endpoint")
+    }
+
+    /// Ctrl-C while a write waits on a reused connection ends etch as the signal does (as etcdctl), and the
+    /// write is not sent anywhere else.
+    func testInterruptingAWriteExitsBySignal() throws {
+        let first = FakeGateway(keepAlive: true) { request, c in
+            if request.path == "/v3/auth/authenticate" {
+                c.respondKeepingAlive(200, #"{"header":\#(fakeHeader()),"token":"tok.1"}"#)
+            } else {
+                c.waitForClientToClose(seconds: 10)
+            }
+        }
+        let second = FakeGateway { _, c in c.respond(200, #"{"header":\#(fakeHeader())}"#) }
+        defer { first.stop(); second.stop() }
+        let p = try StreamingProcess(etchBinary, ["--endpoints", "\(first.endpoint),\(second.endpoint)", "--user", "u:p",
+                                                  "--command-timeout", "8s", "put", "k", "v"])
+        let deadline = Date().addingTimeInterval(5)
+        while first.requests.count < 2 && Date() < deadline { usleep(20_000) }
+        usleep(200_000)
+        kill(p.process.processIdentifier, SIGINT)
+        p.process.waitUntilExit()
+        XCTAssertEqual(p.process.terminationReason, .uncaughtSignal, "stderr: \(p.errors)")
+        XCTAssertEqual(p.process.terminationStatus, SIGINT)
+        XCTAssertEqual(second.requests.count, 0)
+    }
+
     /// The other side of the rule: a write that never reached a server moves on to the next endpoint.
     func testAWriteThatCouldNotConnectMovesOn() throws {
         let (closedFD, closedPort) = bindLoopback()
