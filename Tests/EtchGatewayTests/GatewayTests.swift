@@ -329,3 +329,45 @@ final class AuthErrorClassTests: XCTestCase {
         }
     }
 }
+
+final class KeySplitterTests: XCTestCase {
+    /// A sorted key set stands in for the server: count(k) is the number of keys in [start, k).
+    func split(_ keys: [[UInt8]], start: [UInt8], end: [UInt8], want: Int64, sample: [[UInt8]] = [],
+               guess: Double? = nil) -> (key: [UInt8], keys: Int64, probes: Int)? {
+        let splitter = KeySplitter(start: start, end: end, sample: sample)
+        let inRange = keys.filter { !$0.lexicographicallyPrecedes(start) && (end == [0] || $0.lexicographicallyPrecedes(end)) }
+        var probes = 0
+        guard let r = splitter.split(want: want, total: Int64(inRange.count), guess: guess, count: { k in
+            probes += 1
+            return Int64(inRange.filter { $0.lexicographicallyPrecedes(k) }.count)
+        }) else { return nil }
+        return (r.key, r.keys, probes)
+    }
+
+    func testSequentialKeysSplitNearTheWantedCount() throws {
+        let keys = (0..<20_000).map { Array("bulk/\(String(repeating: "0", count: 6 - String($0).count))\($0)".utf8) }
+        let start = Array("bulk/005000".utf8) + [0]
+        // As get uses it: the first page's keys teach the splitter which bytes keys use.
+        let sample = Array(keys.prefix(5000))
+        for want: Int64 in [1000, 5000, 7000] {
+            let r = try XCTUnwrap(split(keys, start: start, end: Array("bulk0".utf8), want: want, sample: sample), "want \(want)")
+            XCTAssertTrue(r.keys * 2 >= want && r.keys <= want * 2, "want \(want), got \(r.keys)")
+            XCTAssertLessThanOrEqual(r.probes, 2, "digits spread evenly: interpolation lands at once")
+            // The count the caller is told is the truth.
+            XCTAssertEqual(Int64(keys.filter { !$0.lexicographicallyPrecedes(start) && $0.lexicographicallyPrecedes(r.key) }.count), r.keys)
+        }
+    }
+
+    func testAllKeysRangeAndBinaryKeys() throws {
+        var rng = SystemRandomNumberGenerator()
+        let keys = (0..<5000).map { _ in (0..<8).map { _ in UInt8.random(in: 0...255, using: &rng) } }.sorted { $0.lexicographicallyPrecedes($1) }
+        let r = try XCTUnwrap(split(keys, start: [0], end: [0], want: 1000))
+        XCTAssertTrue(r.keys >= 500 && r.keys <= 2000, "\(r.keys)")
+    }
+
+    func testNoUsableBoundaryIsNil() {
+        // Every key equal up to the last byte range: no boundary strictly inside a two-key range.
+        let keys: [[UInt8]] = [Array("a".utf8), Array("a\u{0}".utf8)]
+        XCTAssertNil(split(keys, start: Array("a".utf8), end: Array("a\u{0}\u{0}".utf8), want: 1))
+    }
+}

@@ -1,4 +1,5 @@
 import EtchGateway
+import Glibc
 import EtchTransport
 import EtchOutput
 
@@ -109,7 +110,7 @@ enum GetCommand {
             printer.get(try client.range(request), to: ctx.stdout)
             return .success
         }
-        try getInPages(request, client: client, printer: printer, out: ctx.stdout)
+        try getInPages(request, client: client, printer: printer, out: ctx.stdout, log: ctx.debug)
         return .success
     }
 
@@ -127,7 +128,8 @@ enum GetCommand {
 
     /// Reads a range in pages at the revision of the first page and prints each reply as it arrives, so memory
     /// stays bounded by one key-value while the output is byte for byte that of one unpaginated get.
-    static func getInPages(_ request: RangeRequest, client: GatewayClient, printer: Printer, out: OutputBuffer) throws {
+    static func getInPages(_ request: RangeRequest, client: GatewayClient, printer: Printer, out: OutputBuffer,
+                           log: (String) -> Void = { _ in }) throws {
         var r = request
         var printed: Int64 = 0
         var count: Int64 = 0
@@ -135,6 +137,8 @@ enum GetCommand {
         var began = false
         var size = pageSize
         var bytesSeen = 0
+        var sample: [[UInt8]] = []  // the first page's keys: they teach the page splitter the key alphabet
+        var pipelineStopped = false
         while true {
             r.limit = request.limit == 0 ? size : min(size, request.limit - printed)
             var lastKey: [UInt8]?
@@ -156,6 +160,7 @@ enum GetCommand {
                 printed += Int64(kvs.count)
                 pagePrinted += Int64(kvs.count)
                 lastKey = kvs.last?.key
+                if sample.count < pageSize { sample += kvs.prefix(Int(pageSize) - sample.count).map(\.key) }
                 // Base64 makes bytes 4/3 larger; about 120 bytes of field names and numbers per key-value.
                 for kv in kvs { bytesSeen += (kv.key.count + kv.value.count) * 4 / 3 + 120 }
                 out.flushIfLarge()
@@ -176,6 +181,17 @@ enum GetCommand {
                 try readFromBothEnds(r, keys: rest, client: client, printer: printer, out: out, printed: &printed)
                 more = false
                 break
+            }
+            // More than a page is left: the next page is requested while the current one prints. Where no page
+            // boundary can be found, pages go on one after the other from where the pipeline stopped.
+            if request.limit == 0 && rest > size && size >= bothEndsMinimum && !pipelineStopped {
+                guard let stoppedAt = try readPipelined(r, keys: rest, pageKeys: size, sample: sample, client: client,
+                                                        printer: printer, out: out, printed: &printed, log: log) else {
+                    more = false
+                    break
+                }
+                r.key = stoppedAt
+                pipelineStopped = true
             }
         }
         printer.getEnd(more: more, count: count, anyKVs: printed > 0, to: out)
@@ -235,5 +251,148 @@ enum GetCommand {
             i = lo
             out.flushIfLarge()
         }
+    }
+
+    /// Reads the last `keys` key-values of [r.key, r.rangeEnd) at r.revision in pages of about `pageKeys`,
+    /// each page requested while the one before it prints: pages are key ranges whose boundaries are chosen
+    /// with `count_only` requests (KeySplitter), each fetched on a connection and thread of its own and
+    /// printed in turn. The server builds the next page while the current one streams; a page waiting for
+    /// its turn is held back by TCP, not in memory. The last page is read from both ends. Each page is
+    /// checked to hold exactly the keys its count promised.
+    ///
+    /// Returns nil when the range is out; otherwise the key to go on from one page at a time, when no page
+    /// boundary turned up within a few counts.
+    static func readPipelined(_ r: RangeRequest, keys: Int64, pageKeys: Int64, sample: [[UInt8]],
+                              client: GatewayClient, printer: Printer, out: OutputBuffer,
+                              printed: inout Int64, log: (String) -> Void) throws -> [UInt8]? {
+        var start = r.key
+        var left = keys
+        var current: PageFetch?
+        var pending: PageFetch?
+        defer {  // on an error: release and wait for whatever is still running
+            for page in [current, pending].compactMap({ $0 }) { page.abandon() }
+        }
+        var stopped = false
+        while left > pageKeys {
+            let splitter = KeySplitter(start: start, end: r.rangeEnd, sample: sample)
+            let from = start
+            let boundary = try splitter.split(want: pageKeys, total: left, guess: nil) { key in
+                var q = r
+                q.key = from
+                q.rangeEnd = key
+                q.countOnly = true
+                q.keysOnly = false
+                q.limit = 0
+                return try client.range(q).count
+            }
+            guard let (end, count) = boundary else {
+                log("no page boundary found after \(goQuote(String(decoding: start, as: UTF8.self))); reading page by page")
+                stopped = true
+                break
+            }
+            log("pipelined page of \(count) keys from \(goQuote(String(decoding: start, as: UTF8.self))), requested while the one before prints")
+            var q = r
+            q.key = start
+            q.rangeEnd = end
+            q.limit = 0
+            // A page's request runs while it waits for its turn, at most the time of the page before it, so it
+            // gets twice the command timeout.
+            let fetcher = client.sibling()
+            fetcher.commandTimeoutMilliseconds = client.commandTimeoutMilliseconds.multipliedReportingOverflow(by: 2).overflow
+                ? Int.max : client.commandTimeoutMilliseconds * 2
+            pending = PageFetch(q, expected: count, client: fetcher, printer: printer, out: out)
+            if let page = current {
+                try page.finish()
+                printed += page.printed
+            }
+            pending?.start()
+            current = pending
+            pending = nil
+            start = end
+            left -= count
+        }
+        if let page = current {
+            try page.finish()
+            printed += page.printed
+            current = nil
+        }
+        if stopped { return start }
+        if left == 0 { return nil }
+        var rest = r
+        rest.key = start
+        if left >= bothEndsMinimum {
+            try readFromBothEnds(rest, keys: left, client: client, printer: printer, out: out, printed: &printed)
+            return nil
+        }
+        rest.limit = 0
+        var got: Int64 = 0
+        _ = try client.rangeStreaming(rest, onHeader: { _ in }, onKVs: { kvs in
+            printer.getPage(kvs, first: printed + got == 0, to: out)
+            got += Int64(kvs.count)
+            out.flushIfLarge()
+        })
+        printed += got
+        guard got == left else {
+            throw GatewayError.malformedReply("the last page held \(got) key-values, not the \(left) counted")
+        }
+        return nil
+    }
+}
+
+/// One page of a pipelined get: fetched on its own connection in a thread as soon as it is created, printed
+/// once it is given its turn (`start`), until then held back by TCP flow control.
+final class PageFetch: @unchecked Sendable {
+    private(set) var printed: Int64 = 0
+    private var failure: (any Error)?
+    private var abandoned = false
+    private let turn = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    private var work: BackgroundWork?
+    private let expected: Int64
+
+    init(_ request: RangeRequest, expected: Int64, client: GatewayClient, printer: Printer, out: OutputBuffer) {
+        self.expected = expected
+        sem_init(turn, 0, 0)
+        work = BackgroundWork { [self] in
+            var waited = false
+            do {
+                _ = try client.rangeStreaming(request, onHeader: { _ in }, onKVs: { kvs in
+                    if !waited { sem_wait(turn); waited = true }
+                    if abandoned { return }
+                    printer.getPage(kvs, first: false, to: out)
+                    printed += Int64(kvs.count)
+                    out.flushIfLarge()
+                })
+            } catch {
+                failure = error
+            }
+        }
+    }
+
+    /// Lets the page print.
+    func start() { sem_post(turn) }
+
+    /// Waits until the page is out; throws what went wrong, or a count that does not match.
+    func finish() throws {
+        work?.join()
+        work = nil
+        if let failure { throw failure }
+        if printed != expected {
+            throw GatewayError.malformedReply("a page held \(printed) key-values, not the \(expected) counted")
+        }
+    }
+
+    /// Stops printing and waits for the thread (after an error elsewhere).
+    func abandon() {
+        guard let w = work else { return }
+        abandoned = true
+        sem_post(turn)
+        w.join()
+        work = nil
+    }
+
+    deinit {
+        abandon()
+        sem_destroy(turn)
+        turn.deallocate()
     }
 }
