@@ -1,5 +1,6 @@
 import EtchGateway
 import Glibc
+import Synchronization
 import EtchTransport
 import EtchOutput
 
@@ -344,7 +345,7 @@ enum GetCommand {
 final class PageFetch: @unchecked Sendable {
     private(set) var printed: Int64 = 0
     private var failure: (any Error)?
-    private var abandoned = false
+    private let abandoned = Atomic<Bool>(false)
     private let turn = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
     private var work: BackgroundWork?
     private let expected: Int64
@@ -357,7 +358,7 @@ final class PageFetch: @unchecked Sendable {
             do {
                 _ = try client.rangeStreaming(request, onHeader: { _ in }, onKVs: { kvs in
                     if !waited { sem_wait(turn); waited = true }
-                    if abandoned { return }
+                    if abandoned.load(ordering: .acquiring) { return }
                     printer.getPage(kvs, first: false, to: out)
                     printed += Int64(kvs.count)
                     out.flushIfLarge()
@@ -384,7 +385,7 @@ final class PageFetch: @unchecked Sendable {
     /// Stops printing and waits for the thread (after an error elsewhere).
     func abandon() {
         guard let w = work else { return }
-        abandoned = true
+        abandoned.store(true, ordering: .releasing)
         sem_post(turn)
         w.join()
         work = nil
