@@ -91,6 +91,9 @@ public enum GoQuote {
     /// Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols, and the ASCII space.
     static func isPrint(_ s: Unicode.Scalar) -> Bool {
         if s.value < 0x80 { return s.value >= 0x20 && s.value < 0x7F }
+        // etcdctl 3.4.23 is built with Go 1.19, whose tables are Unicode 13: a character added later is not
+        // printable there, and is escaped.
+        guard let age = s.properties.age, age.major < 13 || (age.major == 13 && age.minor == 0) else { return false }
         switch s.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
              .nonspacingMark, .spacingMark, .enclosingMark,

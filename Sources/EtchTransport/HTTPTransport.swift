@@ -466,17 +466,19 @@ public final class BackgroundWork: @unchecked Sendable {
             task.work = nil
             return nil
         }, me) == 0
-        if !started {  // no thread: do it here, so the caller's join still finds it done
+        if !started {  // no thread (a process limit): the work runs in join(), on the caller's thread
             Unmanaged<BackgroundWork>.fromOpaque(me).release()
-            work()
         }
     }
 
-    /// Waits for the work to end.
+    /// Waits for the work to end (or, when no thread could be started, does it now).
     public func join() {
         if started {
             pthread_join(thread, nil)
             started = false
+        } else if let w = work {
+            work = nil
+            w()
         }
     }
 }

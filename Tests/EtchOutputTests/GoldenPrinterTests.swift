@@ -60,6 +60,8 @@ final class GoldenPrinterTests: XCTestCase {
         XCTAssertEqual(GoQuote.quote(Array("\u{00A0}\u{200B}\u{E0001}".utf8)), #""\u00a0\u200b\U000e0001""#)
         XCTAssertEqual(GoQuote.quote([0xED, 0xA0, 0x80]), #""\xed\xa0\x80""#, "a UTF-8 encoded surrogate is invalid")
         XCTAssertEqual(GoQuote.quote([0xC0, 0xAF]), #""\xc0\xaf""#, "an overlong encoding is invalid")
+        // U+0899 came with Unicode 14; etcdctl 3.4.23 (Go 1.19, Unicode 13) escapes it (checked with etcdctl).
+        XCTAssertEqual(GoQuote.quote(Array("x\u{0899}y".utf8)), #""x\u0899y""#)
     }
 
     func testUInt64IDsPrintExactly() {
