@@ -111,28 +111,29 @@ public final class GatewayClient {
 
     /// A range read as its reply arrives: `onHeader` once, `onKVs` per batch; returns the whole response
     /// without its key-values (header, more, count).
+    /// `stop` is asked after each chunk: true ends the transfer (which then fails as aborted).
     public func rangeStreaming(_ request: RangeRequest, onHeader: (ResponseHeader) -> Void,
-                               onKVs: ([KeyValue]) -> Void) throws(GatewayError) -> RangeResponse {
+                               onKVs: ([KeyValue]) -> Void, stop: () -> Bool = { false }) throws(GatewayError) -> RangeResponse {
         try reauthenticating { () throws(GatewayError) -> RangeResponse in
-            try rangeStreamingOnce(request, onHeader: onHeader, onKVs: onKVs)
+            try rangeStreamingOnce(request, onHeader: onHeader, onKVs: onKVs, stop: stop)
         }
     }
 
     private func rangeStreamingOnce(_ request: RangeRequest, onHeader: (ResponseHeader) -> Void,
-                                    onKVs: ([KeyValue]) -> Void) throws(GatewayError) -> RangeResponse {
+                                    onKVs: ([KeyValue]) -> Void, stop: () -> Bool) throws(GatewayError) -> RangeResponse {
         var decoder = RangeStreamDecoder()
         var header = ResponseHeader()
         var failure: GatewayError?
         let answer: (status: Int, endpoint: Endpoint)
         do {
-            answer = try send(path: "/kv/range", method: .post, body: request.body(), prefixed: true) { chunk in
+            answer = try send(path: "/kv/range", method: .post, body: request.body(), prefixed: true, streamed: true) { chunk in
                 do throws(GatewayError) {
                     try decoder.feed(chunk, onHeader: { header = $0; onHeader($0) }, onKVs: onKVs)
                 } catch {
                     failure = error
                     return false
                 }
-                return true
+                return !stop()
             }
         } catch {
             throw failure ?? error
@@ -185,14 +186,19 @@ public final class GatewayClient {
     /// the reply's bytes to `sink`. Only a request that never reached a server moves on to the next endpoint:
     /// a write that may have been applied must not be sent twice. (A failed connection delivers no bytes, so
     /// one sink serves every attempt.)
-    private func send(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool,
+    ///
+    /// `streamed`: the reply is consumed as it arrives (and printed), so `--command-timeout` limits how long
+    /// the server stays silent, not the whole exchange, which includes the time the output takes to drain.
+    private func send(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool, streamed: Bool = false,
                       sink: BodySink) throws(GatewayError) -> (status: Int, endpoint: Endpoint) {
         var failures: [TransportError] = []
         for step in 0..<endpoints.count {
             let index = (current + step) % endpoints.count
             let endpoint = endpoints[index]
             let request = HTTPRequest(url: endpoint.baseURL + (prefixed ? apiPrefix : "") + path, method: method,
-                                      body: body, headers: headers, timeoutMilliseconds: commandTimeoutMilliseconds)
+                                      body: body, headers: headers,
+                                      timeoutMilliseconds: streamed ? 0 : commandTimeoutMilliseconds,
+                                      idleTimeoutMilliseconds: streamed ? commandTimeoutMilliseconds : 0)
             do throws(TransportError) {
                 let result = try transport.perform(request, sink: sink)
                 current = index

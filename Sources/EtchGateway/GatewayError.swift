@@ -98,7 +98,7 @@ public enum GatewayError: Error, Sendable, Equatable {
             return "cannot connect to any endpoint (" + parts.joined(separator: "; ") + ")"
         case let .transport(t):
             switch t.kind {
-            case .timeout:
+            case .timeout, .idle:
                 return "context deadline exceeded (no complete reply from \(Endpoint.display(t.url)): \(t.detail))"
             case .tls:
                 return "\(Endpoint.display(t.url)): \(t.detail)"

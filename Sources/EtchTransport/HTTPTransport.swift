@@ -439,6 +439,9 @@ public final class HTTPTransport {
         default:
             kind = .other
         }
+        if kind == .idle {
+            detail = "nothing received for \(idleLimitNanoseconds / 1_000_000)ms"
+        }
         if let why = TransportError.explainTLS(detail) {
             // A server that rejects the client's certificate does so before it reads any request (with TLS 1.3
             // the alert arrives on the first read, after curl has sent the request): nothing was applied.

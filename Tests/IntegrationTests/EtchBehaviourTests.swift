@@ -321,4 +321,39 @@ final class PagedGetTests: XCTestCase {
             XCTAssertTrue(mine.stderr.contains("pipelined page of"), mine.stderr)
         }
     }
+
+    /// Values that grow along the range: 5,000 keys of 100 bytes (the first page), then 4,000 of 16 KiB. The
+    /// rest looks like one page by the first page's sizes, but its second half is 32 MiB: the half held in
+    /// memory is capped, the second request dropped, and the rest read page by page. Output as etcdctl's.
+    func testGrowingValuesStayWithinTheHeldHalfCap() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/etcdctl") else { throw XCTSkip("etcdctl is not installed") }
+        let cluster = try EtcdCluster()
+        defer { cluster.stop() }
+        let ep = cluster.endpoint
+        let bodies = cluster.directory + "/txn"
+        try FileManager.default.createDirectory(atPath: bodies, withIntermediateDirectories: true)
+        var files: [String] = []
+        func batch(_ keys: Range<Int>, valueSize: Int) throws {
+            let ops = keys.map { i -> String in
+                let key = Data("grow/\(String(format: "%06d", i))".utf8).base64EncodedString()
+                let value = Data(repeating: UInt8(i % 251), count: valueSize).base64EncodedString()
+                return #"{"request_put":{"key":"\#(key)","value":"\#(value)"}}"#
+            }
+            let file = bodies + "/\(files.count)"
+            try #"{"success":[\#(ops.joined(separator: ","))]}"#.write(toFile: file, atomically: false, encoding: .utf8)
+            files.append(file)
+        }
+        for lo in stride(from: 0, to: 5000, by: 125) { try batch(lo..<(lo + 125), valueSize: 100) }
+        for lo in stride(from: 5000, to: 9000, by: 16) { try batch(lo..<(lo + 16), valueSize: 16384) }
+        let urls = files.flatMap { ["-d", "@\($0)", "http://\(ep)/v3/kv/txn", "--next"] }.dropLast()
+        let load = try runProcess("/usr/bin/curl", ["-sf", "-o", "/dev/null"] + Array(urls), timeout: 120)
+        XCTAssertEqual(load.status, 0, load.stderr)
+        for extra in [[], ["-w", "json"]] {
+            let args = ["--endpoints", ep, "get", "grow/", "--prefix"] + extra
+            let mine = try etch(args, timeout: 60)
+            let theirs = try runProcess("/usr/bin/etcdctl", args, timeout: 60)
+            XCTAssertEqual(mine.status, 0, mine.stderr)
+            XCTAssertTrue(mine.stdout == theirs.stdout, "\(extra): \(mine.stdout.count) bytes against etcdctl's \(theirs.stdout.count)")
+        }
+    }
 }

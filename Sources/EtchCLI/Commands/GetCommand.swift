@@ -140,6 +140,7 @@ enum GetCommand {
         var bytesSeen = 0
         var sample: [[UInt8]] = []  // the first page's keys: they teach the page splitter the key alphabet
         var pipelineStopped = false
+        var bothEndsStopped = false
         while true {
             r.limit = request.limit == 0 ? size : min(size, request.limit - printed)
             var lastKey: [UInt8]?
@@ -178,10 +179,15 @@ enum GetCommand {
             r.key = last + [0]
             // The rest fits in one page and is large: read it from both ends at once (see readFromBothEnds).
             let rest = count - printed
-            if request.limit == 0 && rest >= bothEndsMinimum && rest <= size {
-                try readFromBothEnds(r, keys: rest, client: client, printer: printer, out: out, printed: &printed)
-                more = false
-                break
+            if request.limit == 0 && rest >= bothEndsMinimum && rest <= size && !bothEndsStopped {
+                guard let goOnAt = try readFromBothEnds(r, keys: rest, client: client, printer: printer, out: out,
+                                                        printed: &printed) else {
+                    more = false
+                    break
+                }
+                r.key = goOnAt
+                bothEndsStopped = true
+                continue
             }
             // More than a page is left: the next page is requested while the current one prints. Where no page
             // boundary can be found, pages go on one after the other from where the pipeline stopped.
@@ -193,6 +199,7 @@ enum GetCommand {
                 }
                 r.key = stoppedAt
                 pipelineStopped = true
+                bothEndsStopped = true
             }
         }
         printer.getEnd(more: more, count: count, anyKVs: printed > 0, to: out)
@@ -207,10 +214,16 @@ enum GetCommand {
     /// order. etcd builds each JSON reply whole before sending it, on one core per request, so two halves come
     /// back in about two thirds of the time of one request. The halves cannot overlap or leave a gap: the
     /// revision is fixed and `keys` is the exact number of keys in the range there (it is checked).
+    ///
+    /// The held half is capped at `heldBytes` of keys and values: values larger than the first page's make a
+    /// half page of keys far more bytes. Past the cap the second request is dropped, and the key to go on from
+    /// one page at a time after the first half is returned; nil when the range is out.
     static func readFromBothEnds(_ r: RangeRequest, keys: Int64, client: GatewayClient, printer: Printer,
-                                 out: OutputBuffer, printed: inout Int64) throws {
+                                 out: OutputBuffer, printed: inout Int64) throws -> [UInt8]? {
         final class Back: @unchecked Sendable {
             var kvs: [KeyValue] = []
+            var bytes = 0
+            var overBudget = false
             var error: (any Error)?
         }
         var front = r
@@ -223,9 +236,13 @@ enum GetCommand {
         let sibling = client.sibling()
         let work = BackgroundWork {
             do {
-                _ = try sibling.rangeStreaming(backRequest, onHeader: { _ in }, onKVs: { back.kvs += $0 })
+                _ = try sibling.rangeStreaming(backRequest, onHeader: { _ in }, onKVs: { kvs in
+                    back.kvs += kvs
+                    for kv in kvs { back.bytes += kv.key.count + kv.value.count + 64 }
+                    if back.bytes > heldBytes { back.overBudget = true }
+                }, stop: { back.overBudget })
             } catch {
-                back.error = error
+                if !back.overBudget { back.error = error }
             }
         }
         defer { work.join() }
@@ -240,6 +257,13 @@ enum GetCommand {
         })
         work.join()
         if let e = back.error { throw e }
+        if back.overBudget {
+            back.kvs = []
+            guard frontCount == front.limit else {
+                throw GatewayError.malformedReply("the first half of the range held \(frontCount) key-values, not \(front.limit)")
+            }
+            return lastFront + [0]
+        }
         guard frontCount == front.limit, Int64(back.kvs.count) == backRequest.limit,
               let firstBack = back.kvs.last?.key, lastFront.lexicographicallyPrecedes(firstBack) else {
             throw GatewayError.malformedReply("the two halves of the range do not meet (\(frontCount) + \(back.kvs.count) key-values for \(keys))")
@@ -252,7 +276,11 @@ enum GetCommand {
             i = lo
             out.flushIfLarge()
         }
+        return nil
     }
+
+    /// The most key and value bytes the second half of a range read from both ends may hold.
+    static let heldBytes = 12 << 20
 
     /// Reads the last `keys` key-values of [r.key, r.rangeEnd) at r.revision in pages of about `pageKeys`,
     /// each page requested while the one before it prints: pages are key ranges whose boundaries are chosen
@@ -268,6 +296,7 @@ enum GetCommand {
                               printed: inout Int64, log: (String) -> Void) throws -> [UInt8]? {
         var start = r.key
         var left = keys
+        var pageKeys = pageKeys
         var current: PageFetch?
         var pending: PageFetch?
         defer {  // on an error: release and wait for whatever is still running
@@ -305,6 +334,10 @@ enum GetCommand {
             if let page = current {
                 try page.finish()
                 printed += page.printed
+                // Size later pages by what this one held: values may grow along the range.
+                if page.printed > 0 {
+                    pageKeys = Int64(min(1_000_000, max(Int(bothEndsMinimum), pageBytes / max(1, page.replyBytes / Int(page.printed)))))
+                }
             }
             pending?.start()
             current = pending
@@ -322,8 +355,7 @@ enum GetCommand {
         var rest = r
         rest.key = start
         if left >= bothEndsMinimum {
-            try readFromBothEnds(rest, keys: left, client: client, printer: printer, out: out, printed: &printed)
-            return nil
+            return try readFromBothEnds(rest, keys: left, client: client, printer: printer, out: out, printed: &printed)
         }
         rest.limit = 0
         var got: Int64 = 0
@@ -344,6 +376,8 @@ enum GetCommand {
 /// once it is given its turn (`start`), until then held back by TCP flow control.
 final class PageFetch: @unchecked Sendable {
     private(set) var printed: Int64 = 0
+    /// Estimated reply bytes of what was printed (as getInPages estimates them), to size later pages.
+    private(set) var replyBytes = 0
     private var failure: (any Error)?
     private let abandoned = Atomic<Bool>(false)
     private let turn = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
@@ -361,6 +395,7 @@ final class PageFetch: @unchecked Sendable {
                     if abandoned.load(ordering: .acquiring) { return }
                     printer.getPage(kvs, first: false, to: out)
                     printed += Int64(kvs.count)
+                    for kv in kvs { replyBytes += (kv.key.count + kv.value.count) * 4 / 3 + 120 }
                     out.flushIfLarge()
                 })
             } catch {
