@@ -70,24 +70,12 @@ def load():
     c = http.client.HTTPConnection(HOST, int(PORT), timeout=30)
     r0 = int(post(c, "/v3/kv/put", {"key": b64("bulk/000000"), "value": b64(value(0))})["header"]["revision"])
     c.close()
-    errors = []
 
-    def worker(k):
-        try:
-            conn = http.client.HTTPConnection(HOST, int(PORT), timeout=30)
-            for i in range(1 + k, N, CONNS):
-                post(conn, "/v3/kv/put", {"key": b64(f"bulk/{i:06d}"), "value": b64(value(i))})
-            conn.close()
-        except BaseException as e:  # reported below
-            errors.append(e)
+    def worker(k, conn):
+        for i in range(1 + k, N, CONNS):
+            post(conn, "/v3/kv/put", {"key": b64(f"bulk/{i:06d}"), "value": b64(value(i))})
 
-    t = [threading.Thread(target=worker, args=(k,)) for k in range(CONNS)]
-    for x in t:
-        x.start()
-    for x in t:
-        x.join()
-    if errors:
-        raise SystemExit(f"bench-bulk: loading failed: {errors[0]!r}")
+    in_parallel(worker, "bulk/")
     c = http.client.HTTPConnection(HOST, int(PORT), timeout=30)
     got = post(c, "/v3/kv/range", {"key": b64("bulk/"), "range_end": b64("bulk0"), "count_only": True})
     c.close()
@@ -99,27 +87,38 @@ def load():
 def load_txn(prefix, n):
     """n keys prefix%07d with 100-byte values, 128 puts per transaction (etcd's default limit), over CONNS
     connections: fast enough to load a million keys in a benchmark. Returns the first revision."""
-    errors, revs = [], []
+    revs = []
     batches = [(i, min(n, i + 128)) for i in range(0, n, 128)]
 
-    def worker(k):
+    def worker(k, conn):
+        for lo, hi in batches[k::CONNS]:
+            ops = [{"request_put": {"key": b64(f"{prefix}{i:07d}"), "value": b64(value(i))}} for i in range(lo, hi)]
+            revs.append(int(post(conn, "/v3/kv/txn", {"success": ops})["header"]["revision"]))
+
+    in_parallel(worker, prefix)
+    return min(revs)
+
+
+def in_parallel(worker, what):
+    """Runs worker(k, connection) for k in 0..<CONNS, each on a thread with a keep-alive connection of its own;
+    the first failure ends the benchmark."""
+    errors = []
+
+    def run(k):
         try:
             conn = http.client.HTTPConnection(HOST, int(PORT), timeout=60)
-            for lo, hi in batches[k::CONNS]:
-                ops = [{"request_put": {"key": b64(f"{prefix}{i:07d}"), "value": b64(value(i))}} for i in range(lo, hi)]
-                revs.append(int(post(conn, "/v3/kv/txn", {"success": ops})["header"]["revision"]))
+            worker(k, conn)
             conn.close()
         except BaseException as e:  # reported below
             errors.append(e)
 
-    t = [threading.Thread(target=worker, args=(k,)) for k in range(CONNS)]
+    t = [threading.Thread(target=run, args=(k,)) for k in range(CONNS)]
     for x in t:
         x.start()
     for x in t:
         x.join()
     if errors:
-        raise SystemExit(f"bench-bulk: loading {prefix} failed: {errors[0]!r}")
-    return min(revs)
+        raise SystemExit(f"bench-bulk: loading {what} failed: {errors[0]!r}")
 
 
 def latency(name, argv, marker, puts):

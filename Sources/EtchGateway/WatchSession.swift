@@ -409,12 +409,7 @@ public final class ResilientWatch {
                 notice("etch: \(session.lastEndpoint) refused the auth token (\(GatewayError.printable(r.cancelReason))); authenticating again")
                 justAuthenticated = try session.client.renewTokenForReconnect()
                 if !justAuthenticated {  // the cluster is busy (an election): wait before trying again
-                    let delay = backoff.next()
-                    var waited = 0
-                    while waited < delay && !Interrupt.requested {
-                        usleep(20_000)
-                        waited += 20
-                    }
+                    Backoff.sleep(milliseconds: backoff.next())
                 }
             case let .broken(reason):
                 if let stop = timing.stopAt, monotonicNanoseconds() >= stop { return .deadline }
@@ -438,11 +433,7 @@ public final class ResilientWatch {
                 client.markCurrent((client.current + 1) % client.endpoints.count)
                 let delay = backoff.next()
                 notice("etch: watch stream from \(session.lastEndpoint) broke (\(reason?.message ?? "closed by the server")); reconnecting at revision \(session.resumePoint.nextRevision)")
-                var waited = 0
-                while waited < delay && !Interrupt.requested {
-                    usleep(20_000)
-                    waited += 20
-                }
+                Backoff.sleep(milliseconds: delay)
                 justAuthenticated = try client.renewTokenForReconnect()
             }
         }
@@ -464,4 +455,13 @@ public struct Backoff: Sendable {
     }
 
     public mutating func reset() { attempt = 0 }
+
+    /// Sleeps `milliseconds` in short steps, returning early on an interrupt.
+    public static func sleep(milliseconds: Int) {
+        var waited = 0
+        while waited < milliseconds && !Interrupt.requested {
+            usleep(20_000)
+            waited += 20
+        }
+    }
 }

@@ -296,20 +296,9 @@ final class PagedGetTests: XCTestCase {
         let cluster = try EtcdCluster()
         defer { cluster.stop() }
         let ep = cluster.endpoint
-        let value = Data(String(repeating: "v", count: 1024).utf8).base64EncodedString()
-        let bodies = cluster.directory + "/txn"
-        try FileManager.default.createDirectory(atPath: bodies, withIntermediateDirectories: true)
-        for batch in 0..<(40_000 / 125) {
-            let ops = (0..<125).map { i -> String in
-                let key = Data("pipe/\(String(format: "%06d", batch * 125 + i))".utf8).base64EncodedString()
-                return #"{"request_put":{"key":"\#(key)","value":"\#(value)"}}"#
-            }
-            try #"{"success":[\#(ops.joined(separator: ","))]}"#.write(toFile: bodies + "/\(batch)", atomically: false, encoding: .utf8)
-        }
-        // One curl for all transactions, over one kept-alive connection.
-        let urls = (0..<(40_000 / 125)).flatMap { ["-d", "@\(bodies)/\($0)", "http://\(ep)/v3/kv/txn", "--next"] }.dropLast()
-        let load = try runProcess("/usr/bin/curl", ["-sf", "-o", "/dev/null"] + Array(urls), timeout: 120)
-        XCTAssertEqual(load.status, 0, load.stderr)
+        let value = Data(String(repeating: "v", count: 1024).utf8)
+        try loadInTransactions(cluster, prefix: "pipe/",
+                               stride(from: 0, to: 40_000, by: 125).map { (keys: $0..<($0 + 125), value: { (_: Int) in value }) })
         let rev = "\(try Int((etch(["--endpoints", ep, "get", "x", "-w", "fields"]).out.split(separator: "\n")[2].split(separator: " ").last!))! - 100)"
         for extra in [[], ["-w", "json"], ["--rev", rev, "-w", "fields"]] {
             let args = ["--endpoints", ep, "--debug", "get", "pipe/", "--prefix"] + extra
@@ -330,24 +319,10 @@ final class PagedGetTests: XCTestCase {
         let cluster = try EtcdCluster()
         defer { cluster.stop() }
         let ep = cluster.endpoint
-        let bodies = cluster.directory + "/txn"
-        try FileManager.default.createDirectory(atPath: bodies, withIntermediateDirectories: true)
-        var files: [String] = []
-        func batch(_ keys: Range<Int>, valueSize: Int) throws {
-            let ops = keys.map { i -> String in
-                let key = Data("grow/\(String(format: "%06d", i))".utf8).base64EncodedString()
-                let value = Data(repeating: UInt8(i % 251), count: valueSize).base64EncodedString()
-                return #"{"request_put":{"key":"\#(key)","value":"\#(value)"}}"#
-            }
-            let file = bodies + "/\(files.count)"
-            try #"{"success":[\#(ops.joined(separator: ","))]}"#.write(toFile: file, atomically: false, encoding: .utf8)
-            files.append(file)
-        }
-        for lo in stride(from: 0, to: 5000, by: 125) { try batch(lo..<(lo + 125), valueSize: 100) }
-        for lo in stride(from: 5000, to: 9000, by: 16) { try batch(lo..<(lo + 16), valueSize: 16384) }
-        let urls = files.flatMap { ["-d", "@\($0)", "http://\(ep)/v3/kv/txn", "--next"] }.dropLast()
-        let load = try runProcess("/usr/bin/curl", ["-sf", "-o", "/dev/null"] + Array(urls), timeout: 120)
-        XCTAssertEqual(load.status, 0, load.stderr)
+        let value = { (size: Int) in { (i: Int) in Data(repeating: UInt8(i % 251), count: size) } }
+        let small = stride(from: 0, to: 5000, by: 125).map { (keys: $0..<($0 + 125), value: value(100)) }
+        let large = stride(from: 5000, to: 9000, by: 16).map { (keys: $0..<($0 + 16), value: value(16384)) }
+        try loadInTransactions(cluster, prefix: "grow/", small + large)
         for extra in [[], ["-w", "json"]] {
             let args = ["--endpoints", ep, "get", "grow/", "--prefix"] + extra
             let mine = try etch(args, timeout: 60)
@@ -355,5 +330,23 @@ final class PagedGetTests: XCTestCase {
             XCTAssertEqual(mine.status, 0, mine.stderr)
             XCTAssertTrue(mine.stdout == theirs.stdout, "\(extra): \(mine.stdout.count) bytes against etcdctl's \(theirs.stdout.count)")
         }
+    }
+
+    /// Writes keys `<prefix>%06d` through gateway transactions, one per batch (keys, and the value of key i),
+    /// all sent by one curl over one kept-alive connection.
+    func loadInTransactions(_ cluster: EtcdCluster, prefix: String, _ batches: [(keys: Range<Int>, value: (Int) -> Data)]) throws {
+        let bodies = cluster.directory + "/txn"
+        try FileManager.default.createDirectory(atPath: bodies, withIntermediateDirectories: true)
+        var urls: [String] = []
+        for (n, batch) in batches.enumerated() {
+            let ops = batch.keys.map { i -> String in
+                let key = Data("\(prefix)\(String(format: "%06d", i))".utf8).base64EncodedString()
+                return #"{"request_put":{"key":"\#(key)","value":"\#(batch.value(i).base64EncodedString())"}}"#
+            }
+            try #"{"success":[\#(ops.joined(separator: ","))]}"#.write(toFile: bodies + "/\(n)", atomically: false, encoding: .utf8)
+            urls += ["-d", "@\(bodies)/\(n)", "http://\(cluster.endpoint)/v3/kv/txn", "--next"]
+        }
+        let load = try runProcess("/usr/bin/curl", ["-sf", "-o", "/dev/null"] + urls.dropLast(), timeout: 120)
+        XCTAssertEqual(load.status, 0, load.stderr)
     }
 }

@@ -218,9 +218,9 @@ final class WriteUncertaintyTests: XCTestCase {
         }
     }
 
-    /// The same on a connection kept alive from an earlier request (here the authentication), where curl
-    /// reports no connect time: the request went out, so it is not sent to the second endpoint.
-    func testAWriteOnAReusedConnectionIsSentOnce() throws {
+    /// A first endpoint that authenticates on a kept-alive connection and then never answers the next request
+    /// on it, and a second endpoint that would answer anything.
+    func reusedConnectionGateways() -> (FakeGateway, FakeGateway) {
         let first = FakeGateway(keepAlive: true) { request, c in
             if request.path == "/v3/auth/authenticate" {
                 c.respondKeepingAlive(200, #"{"header":\#(fakeHeader()),"token":"tok.1"}"#)
@@ -228,7 +228,13 @@ final class WriteUncertaintyTests: XCTestCase {
                 c.waitForClientToClose(seconds: 10)
             }
         }
-        let second = FakeGateway { _, c in c.respond(200, #"{"header":\#(fakeHeader())}"#) }
+        return (first, FakeGateway { _, c in c.respond(200, #"{"header":\#(fakeHeader())}"#) })
+    }
+
+    /// The same on a connection kept alive from an earlier request (here the authentication), where curl
+    /// reports no connect time: the request went out, so it is not sent to the second endpoint.
+    func testAWriteOnAReusedConnectionIsSentOnce() throws {
+        let (first, second) = reusedConnectionGateways()
         defer { first.stop(); second.stop() }
         let r = try etch(["--endpoints", "\(first.endpoint),\(second.endpoint)", "--user", "u:p",
                           "--command-timeout", "1s", "put", "k", "v"], timeout: 20)
@@ -242,14 +248,7 @@ final class WriteUncertaintyTests: XCTestCase {
     /// Ctrl-C while a write waits on a reused connection ends etch as the signal does (as etcdctl), and the
     /// write is not sent anywhere else.
     func testInterruptingAWriteExitsBySignal() throws {
-        let first = FakeGateway(keepAlive: true) { request, c in
-            if request.path == "/v3/auth/authenticate" {
-                c.respondKeepingAlive(200, #"{"header":\#(fakeHeader()),"token":"tok.1"}"#)
-            } else {
-                c.waitForClientToClose(seconds: 10)
-            }
-        }
-        let second = FakeGateway { _, c in c.respond(200, #"{"header":\#(fakeHeader())}"#) }
+        let (first, second) = reusedConnectionGateways()
         defer { first.stop(); second.stop() }
         let p = try StreamingProcess(etchBinary, ["--endpoints", "\(first.endpoint),\(second.endpoint)", "--user", "u:p",
                                                   "--command-timeout", "8s", "put", "k", "v"])
