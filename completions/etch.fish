@@ -77,6 +77,8 @@ complete -c etch -n 'not __etch_state >/dev/null' -a put -d 'Puts the given key 
 complete -c etch -n 'not __etch_state >/dev/null' -a del -d 'Removes the specified key or range of keys [key, range_end)'
 complete -c etch -n 'not __etch_state >/dev/null' -a watch -d 'Watches events stream on keys or prefixes'
 complete -c etch -n 'not __etch_state >/dev/null' -a wait -d 'Waits until a key or range meets a condition (exists, deleted, value=V, changed)'
+complete -c etch -n 'not __etch_state >/dev/null' -a compaction -d 'Compacts the event history in etcd'
+complete -c etch -n 'not __etch_state >/dev/null' -a member -d 'Membership related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a version -d 'Prints the version of etch and of the server'
 complete -c etch -n 'not __etch_state >/dev/null' -a help -d 'Help about any command'
 complete -c etch -n 'not __etch_state >/dev/null' -a completion -d 'Prints the shell completion script for bash, zsh or fish'
@@ -97,7 +99,7 @@ complete -c etch -s d -l discovery-srv -x -d 'domain name to query for SRV recor
 complete -c etch -l discovery-srv-name -x -d 'service name to query when using DNS discovery'
 complete -c etch -l user -x -d 'username[:password] for authentication'
 complete -c etch -l password -x -d 'password for authentication'
-complete -c etch -s w -l write-out -x -a 'simple json fields jsonl' -d 'set the output format'
+complete -c etch -s w -l write-out -x -a 'simple json fields table protobuf jsonl' -d 'set the output format'
 complete -c etch -l hex -d 'print byte strings as hex encoded strings'
 complete -c etch -l debug -d 'enable client-side debug logging: requests and timings on stderr'
 complete -c etch -s h -l help -d 'help for this command'
@@ -143,10 +145,15 @@ complete -c etch -n '__etch_using wait' -l prefix -d 'Wait on every key with the
 complete -c etch -n '__etch_using wait' -s q -l quiet -d 'Print nothing; only the exit code tells'
 complete -c etch -n '__etch_using wait' -l timeout -x -d 'Give up with exit code 124 after this long'
 
+# compaction
+complete -c etch -n '__etch_using compaction' -l physical -d '\'true\' to wait for compaction to physically remove all old revisions'
+
+# member
+
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del watch wait version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del watch wait compaction member version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'

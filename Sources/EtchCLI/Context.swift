@@ -34,9 +34,32 @@ public final class Context {
         stderr.flush()
     }
 
-    /// The printer for the chosen output format.
+    /// The printer for the chosen output format (get, put, del and watch, which have no table form).
     func printer(valueOnly: Bool = false, keysOnly: Bool = false) throws -> Printer {
-        makePrinter(try globals.outputFormat(), hex: globals.hex, valueOnly: valueOnly, keysOnly: keysOnly)
+        let format = try globals.outputFormat()
+        if format == .table { throw CLIError(.badFeature, "table not supported as output format") }
+        return makePrinter(format, hex: globals.hex, valueOnly: valueOnly, keysOnly: keysOnly)
+    }
+
+    /// The chosen output format, refused before any request is sent when `output` lacks it (etcdctl sends the
+    /// request, applies the change, then says the format is not supported).
+    func format<V>(for output: Output<V>) throws -> OutputFormat {
+        let format = try globals.outputFormat()
+        guard output.supports(format) else { throw CLIError(.badFeature, "\(format.rawValue) not supported as output format") }
+        return format
+    }
+
+    /// Writes a response in the format `format(for:)` chose.
+    func emit<V>(_ value: V, _ output: Output<V>, as format: OutputFormat) throws {
+        try output.write(value, as: format, to: stdout)
+    }
+
+    /// The common shape of a unary command: check the format, send `request`, print the reply with `output`.
+    func unary<R: UnaryRPC>(_ request: R, _ output: Output<R.Response>) throws -> ExitCode {
+        let format = try format(for: output)
+        let reply = try makeClient().unary(request)
+        try emit(reply, output, as: format)
+        return .success
     }
 
     /// Connects the gateway client (and authenticates when `--user` is given).

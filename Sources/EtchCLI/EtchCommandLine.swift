@@ -28,8 +28,7 @@ public enum EtchCommandLine {
 
     /// Where the command name is among the arguments: cobra skips global flags and the values of global
     /// flags that take one.
-    static func findCommand(_ args: [String]) -> Int? {
-        let flags = GlobalFlags.specs + [GlobalFlags.help]
+    static func findCommand(_ args: [String], flags: [FlagSpec] = GlobalFlags.specs + [GlobalFlags.help]) -> Int? {
         var i = 0
         while i < args.count {
             let a = args[i]
@@ -91,26 +90,47 @@ public enum EtchCommandLine {
             }
             throw CLIError(.error, "unknown command \(goQuote(typed)) for \"etch\"", detail: detail + "Run 'etch --help' for usage.\n")
         }
-        let entry = Registry.commands.first { $0.spec.name == name }!
+        var command = Registry.command(name)!
+        var path = [name]
         var rest = args
         rest.remove(at: index)
+        // Inherited flags: each parent's flags reach its subcommands (cobra's persistent flags).
+        var inherited: [FlagSpec] = []
+        // Walk down the tree: the next word that is not a flag names the subcommand, by prefix too.
+        while !command.subcommands.isEmpty {
+            inherited += command.flags
+            let flags = inherited + GlobalFlags.specs + [GlobalFlags.help]
+            guard let next = findCommand(rest, flags: flags), let child = command.subcommand(rest[next]) else {
+                // As cobra: a parent without a (known) subcommand prints its help, once its flags parse.
+                do { _ = try ArgumentParser(flags: flags).parse(rest) } catch {
+                    throw CLIError(.error, error.message, detail: "Run 'etch \(path.joined(separator: " ")) --help' for usage.\n")
+                }
+                stdout.append(HelpRenderer.command(command, path: path, inherited: []))
+                return .success
+            }
+            rest.remove(at: next)
+            command = child
+            path.append(child.name)
+        }
         let parsed: ParsedArguments
-        let flags = entry.spec.flags + GlobalFlags.specs + [GlobalFlags.help]
+        let flags = command.flags + inherited + GlobalFlags.specs + [GlobalFlags.help]
+        let fullName = path.joined(separator: " ")
         do {
             parsed = try ArgumentParser(flags: flags).parse(rest)
         } catch {
             throw CLIError(.error, error.message,
-                           detail: (flagSuggestion(error, among: flags) ?? "") + "Run 'etch \(name) --help' for usage.\n")
+                           detail: (flagSuggestion(error, among: flags) ?? "") + "Run 'etch \(fullName) --help' for usage.\n")
         }
         if parsed.bool("help") {
-            stdout.append(HelpRenderer.command(entry.spec))
+            stdout.append(HelpRenderer.command(command, path: path, inherited: inherited))
             return .success
         }
         let (globals, warnings) = try GlobalOptions.resolve(parsed, environment: environment)
         for w in warnings { stderr.append("Warning: \(w)\n") }
         stderr.flush()
         let ctx = Context(arguments: parsed, globals: globals, environment: environment, stdout: stdout, stderr: stderr)
-        return try entry.run(ctx)
+        guard let run = command.run else { return .success }
+        return try run(ctx)
     }
 
     /// `Did you mean "--prefix"?` for an unknown long flag close to one the command has (the nearest by edit
@@ -132,6 +152,8 @@ public enum EtchCommandLine {
         case let e as CLIError:
             return (e.code, e.message, e.detail)
         case let e as ParseError:
+            return (.error, e.message, nil)
+        case let e as OutputError:
             return (.error, e.message, nil)
         case let e as GatewayError:
             // Interrupted: whatever the transfer reported (an abort, or endpoints given up on), exit as by

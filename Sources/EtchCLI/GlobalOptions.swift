@@ -20,7 +20,7 @@ public enum GlobalFlags {
         FlagSpec("discovery-srv-name", .string, "service name to query when using DNS discovery (not supported by etch)", environment: true),
         FlagSpec("user", .string, "username[:password] for authentication (prompt if password is not supplied)", environment: true),
         FlagSpec("password", .string, "password for authentication (if this option is used, --user option shouldn't include password)", environment: true),
-        FlagSpec("write-out", short: "w", .string, default: "simple", "set the output format (fields, json, jsonl, simple); jsonl is etch's JSON lines for jq", choices: ["simple", "json", "fields", "jsonl"], environment: true),
+        FlagSpec("write-out", short: "w", .string, default: "simple", "set the output format (fields, json, protobuf, simple, table, jsonl); jsonl is etch's JSON lines for jq", choices: ["simple", "json", "fields", "table", "protobuf", "jsonl"], environment: true),
         FlagSpec("hex", .bool, "print byte strings as hex encoded strings", environment: true),
         FlagSpec("debug", .bool, "enable client-side debug logging: requests and timings on stderr", environment: true),
     ]

@@ -128,8 +128,9 @@ public struct Endpoint: Equatable, Sendable {
     /// Parses `host:port`, `http://host:port` or `https://host:port`; a bare `host:port` is https when
     /// `tlsByDefault` (client TLS files were given), as etcdctl does.
     public init?(_ text: String, tlsByDefault: Bool) {
-        var s = Substring(text)
-        while s.hasSuffix("/") { s = s.dropLast() }
+        // Trailing slashes dropped in one pass (a loop of hasSuffix/dropLast took 25 s on 100,000 of them).
+        let kept = text.utf8.lastIndex { $0 != UInt8(ascii: "/") }.map { text.utf8.index(after: $0) } ?? text.utf8.startIndex
+        var s = Substring(text[..<kept])
         if s.hasPrefix("http://") {
             scheme = "http"; s = s.dropFirst(7)
         } else if s.hasPrefix("https://") {

@@ -1,8 +1,8 @@
 import EtchGateway
 
-/// The output formats `-w/--write-out` accepts: etcdctl's three and etch's `jsonl` (JSON lines for jq).
+/// The output formats `-w/--write-out` accepts: etcdctl's five and etch's `jsonl` (JSON lines for jq).
 public enum OutputFormat: String, Sendable, CaseIterable {
-    case simple, json, fields, jsonl
+    case simple, json, fields, table, protobuf, jsonl
 }
 
 /// Writes command results in one output format, byte for byte as etcdctl 3.4 does.
@@ -27,6 +27,8 @@ public func makePrinter(_ format: OutputFormat, hex: Bool, valueOnly: Bool, keys
     case .json: return JSONPrinter()
     case .fields: return FieldsPrinter()
     case .jsonl: return JSONLinesPrinter(keysOnly: keysOnly)
+    case .protobuf: return ProtobufPrinter()
+    case .table: preconditionFailure("get, put, del and watch have no table form: refused before the printer is made")
     }
 }
 

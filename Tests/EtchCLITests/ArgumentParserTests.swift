@@ -94,7 +94,8 @@ final class ArgumentParserTests: XCTestCase {
         XCTAssertEqual(Registry.lookup("p"), .found("put"))
         XCTAssertEqual(Registry.lookup("wat"), .found("watch"))
         XCTAssertEqual(Registry.lookup("ver"), .found("version"))
-        XCTAssertEqual(Registry.lookup("compact"), .notImplemented("compaction"))
+        XCTAssertEqual(Registry.lookup("compact"), .found("compaction"))
+        XCTAssertEqual(Registry.lookup("tx"), .notImplemented("txn"))
         if case let .unknown(s) = Registry.lookup("de") { XCTAssertEqual(s, ["get", "del", "defrag"], "as etcdctl suggests") } else { XCTFail("de is ambiguous") }
         if case let .unknown(s) = Registry.lookup("gett") { XCTAssertEqual(s, ["get"]) } else { XCTFail("gett is unknown") }
         if case let .unknown(s) = Registry.lookup("Get") { XCTAssertEqual(s, ["get", "put", "del"]) } else { XCTFail("Get is unknown") }

@@ -5,10 +5,10 @@ import XCTest
 /// The command descriptions are the one source of help, man page and completions: each must be complete, and
 /// what is generated from them must say what they say.
 final class CommandDescriptionTests: XCTestCase {
-    var all: [CommandSpec] { Registry.commands.map(\.spec) }
+    var all: [CommandSpec] { Registry.allCommands.map(\.command) }
 
     func testEveryCommandHasSummaryUsageFlagsWithDefaultsAndAnExample() {
-        for c in all {
+        for (path, c) in Registry.allCommands where c.run != nil {
             XCTAssertFalse(c.summary.isEmpty, c.name)
             XCTAssertFalse(c.summary.contains("\n"), "\(c.name): the summary is one line")
             XCTAssertFalse(c.summary.hasSuffix("."), "\(c.name): summaries read like etcdctl's, without a period")
@@ -19,9 +19,9 @@ final class CommandDescriptionTests: XCTestCase {
                 XCTAssertTrue(line.contains(c.name), "\(c.name): example \(line) shows the command")
                 XCTAssertFalse(what.isEmpty, "\(c.name): example \(line) says what it does")
             }
-            let help = HelpRenderer.command(c)
+            let help = HelpRenderer.command(c, path: path, inherited: [])
             XCTAssertTrue(help.hasPrefix(c.summary + "\n"), c.name)
-            XCTAssertTrue(help.contains("Usage:\n  etch \(c.name)"), c.name)
+            XCTAssertTrue(help.contains("Usage:\n  etch \(path.joined(separator: " "))"), c.name)
             XCTAssertTrue(help.contains("Examples:\n"), c.name)
             for f in c.flags {
                 XCTAssertFalse(f.usage.isEmpty, "\(c.name) --\(f.name) has no usage")
@@ -31,7 +31,7 @@ final class CommandDescriptionTests: XCTestCase {
                 }
             }
         }
-        XCTAssertTrue(HelpRenderer.command(GetCommand.spec).contains(#"--consistency string   Linearizable(l) or Serializable(s) (default "l")"#))
+        XCTAssertTrue(HelpRenderer.command(GetCommand.spec, path: ["get"], inherited: []).contains(#"--consistency string   Linearizable(l) or Serializable(s) (default "l")"#))
     }
 
     func testAFlagNameMeansOneKindOfFlagEverywhere() {
@@ -81,7 +81,8 @@ final class CommandDescriptionTests: XCTestCase {
         }
         XCTAssertEqual(Registry.lookup("__ma"), .unknown(suggestions: []), "plumbing is never suggested")
         XCTAssertEqual(Registry.lookup("complet"), .unknown(suggestions: ["completion"]), "etch's own commands match by exact name")
-        XCTAssertEqual(Registry.lookup("comp"), .notImplemented("compaction"), "etcdctl's abbreviations keep their meaning")
+        XCTAssertEqual(Registry.lookup("comp"), .found("compaction"), "etcdctl's abbreviations keep their meaning")
+        XCTAssertEqual(Registry.lookup("sn"), .notImplemented("snapshot"))
     }
 
     func run(_ args: [String]) -> (ExitCode, String, String) {

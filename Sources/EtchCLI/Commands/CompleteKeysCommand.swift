@@ -37,7 +37,7 @@ enum CompleteKeysCommand {
         }
         i += 1  // the program name
         let globals = GlobalFlags.specs
-        let others = Registry.commands.flatMap(\.spec.flags)
+        let others = Registry.allCommands.flatMap(\.command.flags)
         var kept: [String] = []
         while i < words.count {
             let word = words[i]

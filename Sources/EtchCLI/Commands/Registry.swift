@@ -1,32 +1,33 @@
 /// Every command etch has, with its runner; the one list help, completions and the man page read.
 enum Registry {
-    struct Entry: Sendable {
-        let spec: CommandSpec
-        let run: @Sendable (Context) throws -> ExitCode
-    }
-
-    static let commands: [Entry] = [
-        Entry(spec: GetCommand.spec, run: GetCommand.run),
-        Entry(spec: PutCommand.spec, run: PutCommand.run),
-        Entry(spec: DelCommand.spec, run: DelCommand.run),
-        Entry(spec: WatchCommand.spec, run: WatchCommand.run),
-        Entry(spec: WaitCommand.spec, run: WaitCommand.run),
-        Entry(spec: VersionCommand.spec, run: VersionCommand.run),
-        Entry(spec: HelpCommand.spec, run: HelpCommand.run),
-        Entry(spec: CompletionCommand.spec, run: CompletionCommand.run),
-        Entry(spec: CompleteKeysCommand.spec, run: CompleteKeysCommand.run),
-        Entry(spec: ManCommand.spec, run: ManCommand.run),
+    /// The command tree: top-level commands in help's order, parents holding their subcommands.
+    static let commands: [CommandSpec] = [
+        GetCommand.spec.running(GetCommand.run),
+        PutCommand.spec.running(PutCommand.run),
+        DelCommand.spec.running(DelCommand.run),
+        WatchCommand.spec.running(WatchCommand.run),
+        WaitCommand.spec.running(WaitCommand.run),
+        CompactionCommand.spec,
+        MemberCommands.spec,
+        VersionCommand.spec.running(VersionCommand.run),
+        HelpCommand.spec.running(HelpCommand.run),
+        CompletionCommand.spec.running(CompletionCommand.run),
+        CompleteKeysCommand.spec.running(CompleteKeysCommand.run),
+        ManCommand.spec.running(ManCommand.run),
     ]
 
     /// The commands help, the man page and completions show (plumbing left out).
-    static var visible: [CommandSpec] { commands.map(\.spec).filter { !$0.hidden } }
+    static var visible: [CommandSpec] { commands.filter { !$0.hidden } }
 
-    /// etcdctl 3.4's other commands: they take part in prefix matching, so `de` stays ambiguous as it is
+    /// etcdctl 3.4's other commands: they take part in prefix matching, so `ma` stays ambiguous as it is
     /// there, and naming one says etch lacks it rather than that it does not exist.
-    static let etcdctlOnly = [
-        "alarm", "auth", "check", "compaction", "defrag", "elect", "endpoint", "lease", "lock", "make-mirror",
-        "member", "migrate", "move-leader", "role", "snapshot", "txn", "user",
-    ]
+    static let etcdctlOnly = ["alarm", "auth", "check", "defrag", "elect", "endpoint", "lease", "lock", "make-mirror",
+                              "migrate", "move-leader", "role", "snapshot", "txn", "user"]
+
+    /// etcdctl's commands in the order it registers them, which is the order of its suggestions.
+    static let etcdctlOrder = ["get", "put", "del", "txn", "compaction", "alarm", "defrag", "endpoint", "move-leader",
+                               "watch", "version", "lease", "member", "snapshot", "make-mirror", "migrate", "lock",
+                               "elect", "auth", "user", "role", "check"]
 
     /// Commands etcdctl does not have; they match by exact name only.
     static let etchOnly: Set<String> = ["wait", "completion", CompleteKeysCommand.spec.name, ManCommand.spec.name]
@@ -37,10 +38,12 @@ enum Registry {
         case unknown(suggestions: [String])
     }
 
-    /// Finds a command by exact name, else by unique prefix (cobra's EnablePrefixMatching).
+    /// Finds a top-level command by exact name, else by unique prefix (cobra's EnablePrefixMatching).
     static func lookup(_ name: String) -> Lookup {
-        let ours = commands.map(\.spec.name)
-        let all = ours + etcdctlOnly
+        let ours = commands.map(\.name)
+        let rank = { (n: String) in etcdctlOrder.firstIndex(of: n) ?? etcdctlOrder.count }
+        let all = (ours + etcdctlOnly.filter { !ours.contains($0) }).enumerated()
+            .sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
         // etch's own commands match by exact name only, so etcdctl's abbreviations (`w` for watch) keep working.
         let prefixable = all.filter { !etchOnly.contains($0) }
         var resolved: String?
@@ -51,9 +54,35 @@ enum Registry {
             if matches.count == 1 { resolved = matches[0] }
         }
         if let r = resolved { return ours.contains(r) ? .found(r) : .notImplemented(r) }
-        let hidden = Set(commands.map(\.spec).filter(\.hidden).map(\.name))
+        let hidden = Set(commands.filter(\.hidden).map(\.name))
         return .unknown(suggestions: suggestions(for: name, among: all.filter { !hidden.contains($0) }))
     }
+
+    /// Every command of the tree with its path (`["member", "list"]`), parents before their subcommands.
+    static var allCommands: [(path: [String], command: CommandSpec)] {
+        func walk(_ c: CommandSpec, _ prefix: [String]) -> [(path: [String], command: CommandSpec)] {
+            let path = prefix + [c.name]
+            return [(path, c)] + c.subcommands.flatMap { walk($0, path) }
+        }
+        return commands.flatMap { walk($0, []) }
+    }
+
+    /// The command at `path` (names or unique prefixes at each level), with the flags its parents pass down.
+    static func resolve(_ path: [String]) -> (path: [String], command: CommandSpec, inherited: [FlagSpec])? {
+        guard let first = path.first, case let .found(name) = lookup(first), var c = command(name) else { return nil }
+        var names = [name]
+        var inherited: [FlagSpec] = []
+        for word in path.dropFirst() {
+            guard let child = c.subcommand(word) else { return nil }
+            inherited += c.flags
+            c = child
+            names.append(child.name)
+        }
+        return (names, c, inherited)
+    }
+
+    /// The top-level command called `name`.
+    static func command(_ name: String) -> CommandSpec? { commands.first { $0.name == name } }
 
     /// cobra's "Did you mean this?": names within Levenshtein distance 2 (case-insensitive) or with the typed
     /// text as a prefix.

@@ -28,14 +28,21 @@ enum HelpRenderer {
         return out
     }
 
-    static func command(_ spec: CommandSpec) -> String {
-        var out = "\(spec.summary)\n\nUsage:\n  etch \(spec.name)\(spec.arguments.isEmpty ? "" : " " + spec.arguments)\n\n"
+    /// A command's help; `path` is its full name (`["member", "list"]`), `inherited` its parents' flags.
+    static func command(_ spec: CommandSpec, path: [String], inherited: [FlagSpec]) -> String {
+        let name = path.joined(separator: " ")
+        var out = "\(spec.summary)\n\nUsage:\n  etch \(name)\(spec.arguments.isEmpty ? "" : " " + spec.arguments)\n\n"
         out += wrap(spec.description, indent: "") + "\n"
-        if !spec.flags.isEmpty {
-            out += "\nOptions:\n" + flagLines(spec.flags + [GlobalFlags.help])
-        } else {
-            out += "\nOptions:\n" + flagLines([GlobalFlags.help])
+        if !spec.subcommands.isEmpty {
+            out += "\nCommands:\n"
+            let visible = spec.subcommands.filter { !$0.hidden }
+            let width = (visible.map(\.name.count).max() ?? 0) + 3
+            for c in visible {
+                out += "  " + c.name + String(repeating: " ", count: width - c.name.count) + c.summary + "\n"
+            }
         }
+        out += "\nOptions:\n" + flagLines(spec.flags + [GlobalFlags.help])
+        if !inherited.isEmpty { out += "\nInherited options:\n" + flagLines(inherited) }
         out += "\nGlobal options:\n" + flagLines(GlobalFlags.specs)
         if !spec.examples.isEmpty {
             out += "\nExamples:\n"
@@ -59,6 +66,7 @@ enum HelpRenderer {
         for c in Registry.visible {
             out += "  " + c.name + String(repeating: " ", count: width - c.name.count) + c.summary + "\n"
         }
+        out += "\nRun 'etch <command> --help' for the subcommands of member, endpoint, alarm, auth, user and role.\n"
         out += "\nGlobal options:\n" + flagLines(GlobalFlags.specs + [GlobalFlags.help])
         out += """
 
@@ -95,7 +103,7 @@ enum HelpCommand {
     static let spec = CommandSpec(
         name: "help",
         summary: "Help about any command",
-        arguments: "[command]",
+        arguments: "[command] [subcommand]",
         description: "Prints the help of a command, or the list of commands.",
         examples: [("etch help get", "the options of get")],
         flags: [],
@@ -107,8 +115,8 @@ enum HelpCommand {
             ctx.stdout.append(HelpRenderer.root())
             return .success
         }
-        if case let .found(name) = Registry.lookup(topic), let entry = Registry.commands.first(where: { $0.spec.name == name }) {
-            ctx.stdout.append(HelpRenderer.command(entry.spec))
+        if let (path, command, inherited) = Registry.resolve(ctx.arguments.positionals) {
+            ctx.stdout.append(HelpRenderer.command(command, path: path, inherited: inherited))
         } else {
             ctx.notice("Unknown help topic [`\(topic)`]")
             ctx.stdout.append(HelpRenderer.root())

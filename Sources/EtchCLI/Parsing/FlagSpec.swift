@@ -52,7 +52,9 @@ public enum OperandKind: Sendable, Equatable {
     case words([String])
 }
 
-/// One command: name, help text, examples and flags, as data.
+/// One command of the command tree: name, help text, examples, flags and what runs it, as data. A parent
+/// (`member`, `user`) has subcommands and no runner; its flags are inherited by its subcommands (cobra's
+/// persistent flags: `endpoint --cluster status`).
 public struct CommandSpec: Sendable {
     public var name: String
     public var summary: String
@@ -66,9 +68,14 @@ public struct CommandSpec: Sendable {
     public var operands: OperandKind
     /// Plumbing for the completion scripts and the build: left out of help, man page and completions.
     public var hidden: Bool
+    /// The subcommands of a parent, in the order help lists them.
+    public var subcommands: [CommandSpec]
+    /// What runs the command; nil for a parent, which prints its help.
+    public var run: (@Sendable (Context) throws -> ExitCode)?
 
     public init(name: String, summary: String, arguments: String, description: String,
-                examples: [(String, String)], flags: [FlagSpec], operands: OperandKind = .none, hidden: Bool = false) {
+                examples: [(String, String)], flags: [FlagSpec], operands: OperandKind = .none, hidden: Bool = false,
+                subcommands: [CommandSpec] = [], run: (@Sendable (Context) throws -> ExitCode)? = nil) {
         self.name = name
         self.summary = summary
         self.arguments = arguments
@@ -77,5 +84,28 @@ public struct CommandSpec: Sendable {
         self.flags = flags
         self.operands = operands
         self.hidden = hidden
+        self.subcommands = subcommands
+        self.run = run
+    }
+
+    /// A parent command: a name, a summary and its subcommands.
+    public static func group(_ name: String, summary: String, description: String, flags: [FlagSpec] = [],
+                             _ subcommands: [CommandSpec]) -> CommandSpec {
+        CommandSpec(name: name, summary: summary, arguments: "<subcommand>", description: description, examples: [],
+                    flags: flags, subcommands: subcommands)
+    }
+
+    /// This command with `run` as its runner.
+    public func running(_ run: @escaping @Sendable (Context) throws -> ExitCode) -> CommandSpec {
+        var c = self
+        c.run = run
+        return c
+    }
+
+    /// The subcommand `name` names, exactly or by unique prefix (cobra's prefix matching, at every level).
+    func subcommand(_ name: String) -> CommandSpec? {
+        if let exact = subcommands.first(where: { $0.name == name }) { return exact }
+        let matches = subcommands.filter { !name.isEmpty && !$0.hidden && $0.name.hasPrefix(name) }
+        return matches.count == 1 ? matches[0] : nil
     }
 }

@@ -1,0 +1,44 @@
+/// A Go strconv error, worded as Go words it (`strconv.ParseUint: parsing "zz": invalid syntax`).
+struct StrconvError: Error {
+    var message: String
+    init(_ function: String, _ s: String, _ why: String) {
+        message = "strconv.\(function): parsing \(goQuote(s)): \(why)"
+    }
+}
+
+/// Parsing of the operands etcdctl's commands share, with Go's strconv messages, so errors read as etcdctl's.
+enum Operands {
+    /// Go's `strconv.ParseUint(s, 16, 64)`: hex digits only (no sign, no `0x`).
+    static func hexUInt64(_ s: String) throws(StrconvError) -> UInt64 {
+        guard !s.isEmpty, s.allSatisfy(\.isHexDigit) else { throw StrconvError("ParseUint", s, "invalid syntax") }
+        guard let v = UInt64(s, radix: 16) else { throw StrconvError("ParseUint", s, "value out of range") }
+        return v
+    }
+
+    /// Go's `strconv.ParseInt(s, 10, 64)`: an optional sign and decimal digits.
+    static func int64(_ s: String) throws(StrconvError) -> Int64 {
+        let digits = s.first == "+" || s.first == "-" ? s.dropFirst() : Substring(s)
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw StrconvError("ParseInt", s, "invalid syntax")
+        }
+        guard let v = Int64(s.first == "+" ? String(digits) : s) else { throw StrconvError("ParseInt", s, "value out of range") }
+        return v
+    }
+
+    /// A member ID in hex as etcdctl takes it; etch also takes a member's name when exactly one member has it
+    /// (`names` is asked only then, so a hex ID costs no extra request).
+    static func memberID(_ s: String, names: () throws -> [(String, UInt64)]) throws -> UInt64 {
+        do {
+            return try hexUInt64(s)
+        } catch {
+            let badID = CLIError(.badArgs, "bad member ID arg (\(error.message)), expecting ID in Hex")
+            guard !s.isEmpty else { throw badID }
+            let matches = try names().filter { $0.0 == s }
+            if matches.count == 1 { return matches[0].1 }
+            if matches.count > 1 {
+                throw CLIError(.badArgs, "\(matches.count) members are named \(goQuote(s)): give the member's ID in hex")
+            }
+            throw badID
+        }
+    }
+}
