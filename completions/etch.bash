@@ -5,6 +5,13 @@
 _etch_commands='get put del watch wait compaction member version help completion'
 _etch_global_flags='--endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key --insecure-transport --insecure-skip-tls-verify --insecure-discovery -d --discovery-srv --discovery-srv-name --user --password -w --write-out --hex --debug -h --help'
 
+# _etch_subcommands COMMAND: the subcommands of COMMAND (a path such as member/list), if it has any.
+_etch_subcommands() {
+    case $1 in
+    member) echo 'list add remove update promote' ;;
+    esac
+}
+
 # _etch_flags COMMAND: the flags of COMMAND besides the global ones.
 _etch_flags() {
     case $1 in
@@ -14,13 +21,15 @@ _etch_flags() {
     watch) echo '-i --interactive --prefix --prev-kv --progress-notify --rev --list --resync --max-events --timeout --retry-timeout' ;;
     wait) echo '--for --prefix -q --quiet --timeout' ;;
     compaction) echo '--physical' ;;
+    member/add) echo '--peer-urls --learner' ;;
+    member/update) echo '--peer-urls' ;;
     esac
 }
 
 # _etch_takes_value FLAG: whether FLAG, given without =, takes the next word as its value.
 _etch_takes_value() {
     case $1 in
-    --endpoints|--dial-timeout|--command-timeout|--keepalive-time|--keepalive-timeout|--cacert|--cert|--key|-d|--discovery-srv|--discovery-srv-name|--user|--password|-w|--write-out|--consistency|--limit|--order|--rev|--sort-by|--lease|--resync|--max-events|--timeout|--retry-timeout|--for) return 0 ;;
+    --endpoints|--dial-timeout|--command-timeout|--keepalive-time|--keepalive-timeout|--cacert|--cert|--key|-d|--discovery-srv|--discovery-srv-name|--user|--password|-w|--write-out|--consistency|--limit|--order|--rev|--sort-by|--lease|--resync|--max-events|--timeout|--retry-timeout|--for|--peer-urls) return 0 ;;
     esac
     return 1
 }
@@ -125,7 +134,13 @@ _etch() {
         if [[ -n $pending ]]; then
             pending=
         elif ((dashdash)) || [[ $w != -* || $w == - ]]; then
-            if [[ -z $cmd ]]; then cmd=$w; else ((operand++)); fi
+            if [[ -z $cmd ]]; then
+                cmd=$w
+            elif ((operand == 0)) && [[ -n $(_etch_subcommands "$cmd") ]]; then
+                cmd=$cmd/$w
+            else
+                ((operand++))
+            fi
         elif [[ $w == -- ]]; then
             dashdash=1
         elif [[ $w != *=* ]] && _etch_takes_value "$w"; then
@@ -144,6 +159,8 @@ _etch() {
         COMPREPLY=($(compgen -W "$(_etch_flags "$cmd") $_etch_global_flags" -- "$cur"))
     elif [[ -z $cmd ]]; then
         COMPREPLY=($(compgen -W "$_etch_commands" -- "$cur"))
+    elif [[ -n $(_etch_subcommands "$cmd") ]]; then
+        COMPREPLY=($(compgen -W "$(_etch_subcommands "$cmd")" -- "$cur"))
     else
         _etch_operands "$cmd" "$operand" "$program" "$cur"
     fi

@@ -18,13 +18,15 @@ function __etch_state
             set skip 0
         else if test $dashdash = 0; and test "$w" = --
             set dashdash 1
-        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --resync --max-events --timeout --retry-timeout --for
+        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --resync --max-events --timeout --retry-timeout --for --peer-urls
             set skip 1
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
-            if set -q command[1]
-                set operands (math $operands + 1)
-            else
+            if not set -q command[1]
                 set command $w
+            else if test $operands = 0; and contains -- $command member
+                set command $command/$w
+            else
+                set operands (math $operands + 1)
             end
         end
     end
@@ -149,6 +151,24 @@ complete -c etch -n '__etch_using wait' -l timeout -x -d 'Give up with exit code
 complete -c etch -n '__etch_using compaction' -l physical -d '\'true\' to wait for compaction to physically remove all old revisions'
 
 # member
+complete -c etch -n '__etch_using member' -a list -d 'Lists all members in the cluster'
+complete -c etch -n '__etch_using member' -a add -d 'Adds a member into the cluster'
+complete -c etch -n '__etch_using member' -a remove -d 'Removes a member from the cluster'
+complete -c etch -n '__etch_using member' -a update -d 'Updates a member in the cluster'
+complete -c etch -n '__etch_using member' -a promote -d 'Promotes a non-voting member in the cluster'
+
+# member list
+
+# member add
+complete -c etch -n '__etch_using member/add' -l peer-urls -x -d 'comma separated peer URLs for the new member.'
+complete -c etch -n '__etch_using member/add' -l learner -d 'indicates if the new member is raft learner'
+
+# member remove
+
+# member update
+complete -c etch -n '__etch_using member/update' -l peer-urls -x -d 'comma separated peer URLs for the updated member.'
+
+# member promote
 
 # version
 

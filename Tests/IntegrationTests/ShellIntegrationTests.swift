@@ -141,9 +141,10 @@ final class ShellIntegrationTests: XCTestCase {
         let got = try bashComplete([
             "etch ge", "etch get --pre", "etch get k --sort-by MO", "etch --write-out=js", "etch wait k --for v",
             "etch --endpoints 127.0.0.1:1 -w json get --order D", "etch --cacert \(sandbox.directory)/client-c", "etch help wa",
-            "etch ", "etch watch --rev",
+            "etch ", "etch watch --rev", "etch member ", "etch member l", "etch member add n1 --pe", "etch -w json member li",
+            "etch member add n1 --peer-urls=http://x ",
         ], sandbox: sandbox)
-        XCTAssertEqual(got.count, 10)
+        XCTAssertEqual(got.count, 15)
         XCTAssertEqual(got[0], ["get"])
         XCTAssertEqual(got[1], ["--prefix"])
         XCTAssertEqual(got[2], ["MODIFY"])
@@ -152,23 +153,35 @@ final class ShellIntegrationTests: XCTestCase {
         XCTAssertEqual(got[5], ["DESCEND"], "global flags and their values before the command are skipped")
         XCTAssertEqual(got[6], [cert])
         XCTAssertEqual(got[7], ["watch", "wait"])
-        XCTAssertEqual(got[8], ["get", "put", "del", "watch", "wait", "version", "help", "completion"])
+        XCTAssertEqual(Array(got[8].prefix(3)), ["get", "put", "del"])
+        XCTAssertTrue(got[8].contains("member") && got[8].contains("watch") && got[8].contains("wait"), "\(got[8])")
         XCTAssertEqual(got[9], ["--rev"])
+        XCTAssertEqual(got[10], ["list", "add", "remove", "update", "promote"], "a parent completes its subcommands")
+        XCTAssertEqual(got[11], ["list"])
+        XCTAssertEqual(got[12], ["--peer-urls"], "a subcommand's own flags")
+        XCTAssertEqual(got[13], ["list"])
+        XCTAssertEqual(got[14], [], "member add takes no more operands")
     }
 
     func testZshCompletesCommandsFlagsAndValues() throws {
         try requireTool("/usr/bin/zsh")
         let sandbox = try ShellSandbox()
-        let got = try zshComplete(["etch ge", "etch get --pre", "etch get k --sort-by MO", "etch -w jsonl wait k --for del"], sandbox: sandbox)
-        XCTAssertEqual(got, ["get", "get --prefix", "get k --sort-by MODIFY", "-w jsonl wait k --for deleted"])
+        let got = try zshComplete(["etch ge", "etch get --pre", "etch get k --sort-by MO", "etch -w jsonl wait k --for del",
+                                   "etch member li", "etch member add n1 --peer"], sandbox: sandbox)
+        XCTAssertEqual(Array(got.prefix(5)), ["get", "get --prefix", "get k --sort-by MODIFY", "-w jsonl wait k --for deleted",
+                                              "member list"])
+        XCTAssertTrue(got.count == 6 && got[5].hasPrefix("member add n1 --peer-urls"), "a subcommand's own flags: \(got)")
     }
 
     func testFishCompletesCommandsFlagsAndValues() throws {
         try requireTool("/usr/bin/fish")
         let sandbox = try ShellSandbox()
         let got = try fishComplete(["etch ge", "etch get --pre", "etch get k --sort-by MO", "etch -w js", "etch completion ",
-                                    "etch --cacert /etc/host"], sandbox: sandbox)
-        XCTAssertEqual(got.count, 6)
+                                    "etch --cacert /etc/host", "etch member ", "etch member add n1 --pe", "etch -w json member u"], sandbox: sandbox)
+        XCTAssertEqual(got.count, 9)
+        XCTAssertEqual(Set(got[6]), ["list", "add", "remove", "update", "promote"])
+        XCTAssertEqual(got[7], ["--peer-urls"])
+        XCTAssertEqual(got[8], ["update"])
         XCTAssertEqual(got[0], ["get"])
         XCTAssertEqual(got[1], ["--prefix"])
         XCTAssertEqual(got[2], ["MODIFY"])

@@ -14,13 +14,25 @@ enum BashCompletion {
         _etch_commands=\(m.singleQuoted(m.commands.map(\.name).joined(separator: " ")))
         _etch_global_flags=\(m.singleQuoted(m.globalFlags.flatMap(m.spellings).joined(separator: " ")))
 
+        # _etch_subcommands COMMAND: the subcommands of COMMAND (a path such as member/list), if it has any.
+        _etch_subcommands() {
+            case $1 in
+
+        """
+        for n in m.nodes where !n.subcommands.isEmpty {
+            s += "    \(n.id)) echo \(m.singleQuoted(n.subcommands.map(\.name).joined(separator: " "))) ;;\n"
+        }
+        s += """
+            esac
+        }
+
         # _etch_flags COMMAND: the flags of COMMAND besides the global ones.
         _etch_flags() {
             case $1 in
 
         """
-        for c in m.commands where !c.flags.isEmpty {
-            s += "    \(c.name)) echo \(m.singleQuoted(c.flags.flatMap(m.spellings).joined(separator: " "))) ;;\n"
+        for n in m.nodes where !n.flags.isEmpty {
+            s += "    \(n.id)) echo \(m.singleQuoted(n.flags.flatMap(m.spellings).joined(separator: " "))) ;;\n"
         }
         s += """
             esac
@@ -42,7 +54,7 @@ enum BashCompletion {
         func patterns(_ f: FlagSpec, _ command: String) -> String {
             m.spellings(f).map { "\(command):\($0)" }.joined(separator: "|")
         }
-        for (command, flags) in [("*", m.globalFlags)] + m.commands.map({ ($0.name, $0.flags) }) {
+        for (command, flags) in [("*", m.globalFlags)] + m.nodes.map({ ($0.id, $0.flags) }) {
             for f in flags where f.kind != .bool {
                 if !f.choices.isEmpty {
                     s += "    \(patterns(f, command))) compgen -W \(m.singleQuoted(f.choices.joined(separator: " "))) -- \"$3\" ;;\n"
@@ -51,7 +63,7 @@ enum BashCompletion {
                 }
             }
         }
-        let pathFlags = ([("*", m.globalFlags)] + m.commands.map { ($0.name, $0.flags) })
+        let pathFlags = ([("*", m.globalFlags)] + m.nodes.map { ($0.id, $0.flags) })
             .flatMap { command, flags in flags.filter(\.isPath).map { patterns($0, command) } }
         s += """
             esac
@@ -70,12 +82,13 @@ enum BashCompletion {
             case $1 in
 
         """
-        for c in m.commands {
+        for node in m.nodes {
+            let c = node.command
             switch c.operands {
             case .none: break
-            case let .keys(n): s += "    \(c.name)) (($2 < \(n))) && _etch_keys \"$3\" \"$4\" ;;\n"
-            case .commands: s += "    \(c.name)) (($2 < 1)) && COMPREPLY=($(compgen -W \"$_etch_commands\" -- \"$4\")) ;;\n"
-            case let .words(w): s += "    \(c.name)) (($2 < 1)) && COMPREPLY=($(compgen -W \(m.singleQuoted(w.joined(separator: " "))) -- \"$4\")) ;;\n"
+            case let .keys(n): s += "    \(node.id)) (($2 < \(n))) && _etch_keys \"$3\" \"$4\" ;;\n"
+            case .commands: s += "    \(node.id)) (($2 < 1)) && COMPREPLY=($(compgen -W \"$_etch_commands\" -- \"$4\")) ;;\n"
+            case let .words(w): s += "    \(node.id)) (($2 < 1)) && COMPREPLY=($(compgen -W \(m.singleQuoted(w.joined(separator: " "))) -- \"$4\")) ;;\n"
             }
         }
         s += #"""
@@ -147,7 +160,13 @@ enum BashCompletion {
                 if [[ -n $pending ]]; then
                     pending=
                 elif ((dashdash)) || [[ $w != -* || $w == - ]]; then
-                    if [[ -z $cmd ]]; then cmd=$w; else ((operand++)); fi
+                    if [[ -z $cmd ]]; then
+                        cmd=$w
+                    elif ((operand == 0)) && [[ -n $(_etch_subcommands "$cmd") ]]; then
+                        cmd=$cmd/$w
+                    else
+                        ((operand++))
+                    fi
                 elif [[ $w == -- ]]; then
                     dashdash=1
                 elif [[ $w != *=* ]] && _etch_takes_value "$w"; then
@@ -166,6 +185,8 @@ enum BashCompletion {
                 COMPREPLY=($(compgen -W "$(_etch_flags "$cmd") $_etch_global_flags" -- "$cur"))
             elif [[ -z $cmd ]]; then
                 COMPREPLY=($(compgen -W "$_etch_commands" -- "$cur"))
+            elif [[ -n $(_etch_subcommands "$cmd") ]]; then
+                COMPREPLY=($(compgen -W "$(_etch_subcommands "$cmd")" -- "$cur"))
             else
                 _etch_operands "$cmd" "$operand" "$program" "$cur"
             fi

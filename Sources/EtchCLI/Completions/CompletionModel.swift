@@ -3,6 +3,25 @@
 enum CompletionModel {
     static var commands: [CommandSpec] { Registry.visible }
 
+    /// A command of the tree as the scripts name it: its path joined by `/` (`member/list`), its own and
+    /// inherited flags, and its subcommands when it is a parent.
+    struct Node {
+        var id: String
+        var command: CommandSpec
+        var flags: [FlagSpec]
+        var subcommands: [CommandSpec] { command.subcommands.filter { !$0.hidden } }
+    }
+
+    /// Every visible command of the tree, parents before their subcommands.
+    static var nodes: [Node] {
+        func walk(_ c: CommandSpec, _ prefix: String, _ inherited: [FlagSpec]) -> [Node] {
+            let id = prefix.isEmpty ? c.name : prefix + "/" + c.name
+            let flags = c.flags + inherited
+            return [Node(id: id, command: c, flags: flags)] + c.subcommands.filter { !$0.hidden }.flatMap { walk($0, id, flags) }
+        }
+        return commands.flatMap { walk($0, "", []) }
+    }
+
     /// The global flags, `-h/--help` included.
     static var globalFlags: [FlagSpec] { GlobalFlags.specs + [GlobalFlags.help] }
 
@@ -12,7 +31,7 @@ enum CompletionModel {
     static var valueFlagSpellings: [String] {
         var seen: Set<String> = []
         var out: [String] = []
-        for f in globalFlags + commands.flatMap(\.flags) where f.kind != .bool {
+        for f in globalFlags + nodes.flatMap(\.flags) where f.kind != .bool {
             for s in spellings(f) where seen.insert(s).inserted { out.append(s) }
         }
         return out

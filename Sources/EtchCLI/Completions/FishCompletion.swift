@@ -49,10 +49,12 @@ enum FishCompletion {
                 else if test $dashdash = 0; and contains -- $w \(m.valueFlagSpellings.joined(separator: " "))
                     set skip 1
                 else if test $dashdash = 1; or not string match -q -- '-?*' $w
-                    if set -q command[1]
-                        set operands (math $operands + 1)
-                    else
+                    if not set -q command[1]
                         set command $w
+                    else if test $operands = 0; and contains -- $command \(m.nodes.filter { !$0.subcommands.isEmpty }.map(\.id).joined(separator: " "))
+                        set command $command/$w
+                    else
+                        set operands (math $operands + 1)
                     end
                 end
             end
@@ -72,9 +74,9 @@ enum FishCompletion {
             switch $state[1]
 
         """
-        for c in m.commands {
-            if case let .keys(n) = c.operands {
-                s += "        case \(c.name)\n            test $state[2] -lt \(n)\n"
+        for node in m.nodes {
+            if case let .keys(n) = node.command.operands {
+                s += "        case \(node.id)\n            test $state[2] -lt \(n)\n"
             }
         }
         s += """
@@ -105,15 +107,19 @@ enum FishCompletion {
         }
         s += "\n# Global options\n"
         for f in m.globalFlags { s += line(f, condition: nil) + "\n" }
-        for c in m.commands {
-            s += "\n# \(c.name)\n"
-            for f in c.flags { s += line(f, condition: "__etch_using \(c.name)") + "\n" }
-            switch c.operands {
+        for node in m.nodes {
+            let using = quoted("__etch_using \(node.id)")
+            s += "\n# \(node.id.replacingAll("/", with: " "))\n"
+            for sub in node.subcommands {
+                s += "complete -c etch -n \(using) -a \(sub.name) -d \(quoted(sub.summary))\n"
+            }
+            for f in node.flags { s += line(f, condition: "__etch_using \(node.id)") + "\n" }
+            switch node.command.operands {
             case .none, .keys: break
             case .commands:
-                s += "complete -c etch -n \(quoted("__etch_using \(c.name)")) -a \(quoted(m.commands.map(\.name).joined(separator: " ")))\n"
+                s += "complete -c etch -n \(using) -a \(quoted(m.commands.map(\.name).joined(separator: " ")))\n"
             case let .words(w):
-                s += "complete -c etch -n \(quoted("__etch_using \(c.name)")) -a \(quoted(w.joined(separator: " ")))\n"
+                s += "complete -c etch -n \(using) -a \(quoted(w.joined(separator: " ")))\n"
             }
         }
         s += "\n# Keys, from the server\ncomplete -c etch -n __etch_wants_key -a '(__etch_keys)'\n"

@@ -36,7 +36,7 @@ enum ZshCompletion {
 
     static func operandSpecs(_ c: CommandSpec) -> [String] {
         switch c.operands {
-        case .none: return []
+        case .none: return ["*:argument:( )"]
         case let .keys(n):
             var specs = ["1:key:_etch_keys"]
             if n >= 2 { specs.append("2:range end:_etch_keys") }
@@ -44,6 +44,34 @@ enum ZshCompletion {
         case .commands: return ["1:command:(\(CompletionModel.commands.map(\.name).joined(separator: " ")))"]
         case let .words(w): return ["1:\(c.name == "completion" ? "shell" : "word"):(\(w.joined(separator: " ")))"]
         }
+    }
+
+    /// The `case` arms completing the arguments of `commands` (words[1] is the command); a parent's arm
+    /// completes its subcommand, then recurses with the words shifted again (`*::`).
+    static func cases(_ commands: [CommandSpec], inherited: [FlagSpec], depth: Int) -> String {
+        let q = CompletionModel.singleQuoted
+        let pad = String(repeating: "  ", count: 3 + 3 * (depth - 1))
+        var s = ""
+        for c in commands where !c.hidden {
+            let flags = c.flags + inherited
+            let subcommands = c.subcommands.filter { !$0.hidden }
+            s += "\(pad)\(c.name))\n"
+            if subcommands.isEmpty {
+                s += "\(pad)  _arguments -S : $globals"
+                for spec in flags.flatMap(specs) + operandSpecs(c) { s += " \\\n\(pad)    \(q(spec))" }
+                s += " && ret=0\n\(pad)  ;;\n"
+                continue
+            }
+            s += "\(pad)  if (( CURRENT == 2 )); then\n\(pad)    local -a subcommands\n\(pad)    subcommands=("
+            for sub in subcommands { s += " \(q(sub.name + ":" + sub.summary))" }
+            s += " )\n\(pad)    _describe -t commands \(q("etch \(c.name) subcommand")) subcommands && ret=0\n"
+            s += "\(pad)  else\n\(pad)    shift words\n\(pad)    (( CURRENT-- ))\n"
+            s += "\(pad)    curcontext=${curcontext%:*}-$words[1]:\n"
+            s += "\(pad)    case $words[1] in\n"
+            s += cases(subcommands, inherited: flags, depth: depth + 1)
+            s += "\(pad)    esac\n\(pad)  fi\n\(pad)  ;;\n"
+        }
+        return s
     }
 
     static func script() -> String {
@@ -107,12 +135,7 @@ enum ZshCompletion {
               case $words[1] in
 
         """
-        for c in m.commands {
-            let all = c.flags.flatMap(specs) + operandSpecs(c)
-            s += "        \(c.name))\n          _arguments -S : $globals"
-            for spec in all { s += " \\\n            \(q(spec))" }
-            s += " && ret=0\n          ;;\n"
-        }
+        s += cases(m.commands, inherited: [], depth: 1)
         s += """
               esac
               ;;

@@ -198,11 +198,17 @@ enum ManPage {
         Errors are one line, Error: and a message, on standard error.
         """)
         s += ".Sh COMMANDS\n.Bl -tag -width Ds\n"
-        for c in Registry.visible {
-            s += ".It Cm \(c.name)"
+        // Every command of the tree, a parent's subcommands after it under their full names (member list).
+        for node in CompletionModel.nodes {
+            let c = node.command
+            s += ".It Cm \(node.id.replacingAll("/", with: " "))"
             if !c.arguments.isEmpty { s += " " + synopsis(c.arguments) }
             s += "\n" + (c.description.hasPrefix(c.summary) ? "" : prose(c.summary + ".")) + prose(c.description)
-            s += flagList(c.flags + [GlobalFlags.help])
+            if !node.subcommands.isEmpty {
+                s += prose("Subcommands: " + node.subcommands.map(\.name).joined(separator: ", ") + ".")
+            }
+            s += flagList(node.flags + [GlobalFlags.help])
+            if c.examples.isEmpty { continue }
             s += ".Pp\nExamples:\n"
             var lines: [String] = []
             for (line, what) in c.examples { lines += (lines.isEmpty ? [] : [""]) + ["# " + what, line] }
