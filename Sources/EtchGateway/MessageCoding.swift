@@ -26,6 +26,7 @@ extension ProtoEnum {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self.init(rawValue: 0); return }
         if let s = try? c.decode(String.self) {
             if let n = Self.names.first(where: { $0.value == s })?.key { self.init(rawValue: n); return }
             if let n = Int32(s) { self.init(rawValue: n); return }
@@ -56,7 +57,7 @@ public enum MessageDecoder {
         } catch let e as GatewayError {
             throw e
         } catch let DecodingError.typeMismatch(_, c), let DecodingError.dataCorrupted(c) {
-            let path = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
+            let path = c.codingPath.map { $0 is IndexKey ? "[\($0.intValue ?? 0)]" : "." + $0.stringValue }.joined()
             throw .malformedReply("\(context)\(path): \(c.debugDescription)")
         } catch {
             throw .malformedReply("\(context): \(error)")
@@ -298,9 +299,10 @@ public indirect enum EncodedValue: Equatable, Sendable {
     /// Captures any `Encodable` value.
     public static func of<T: Encodable>(_ value: T) -> EncodedValue { CapturingEncoder.capture(value) }
 
-    /// Values written natively rather than through their own `encode(to:)`.
-    static func special(_ value: Any) -> EncodedValue? {
-        if let b = value as? [UInt8] { return .bytes(b) }
+    /// Values written natively rather than through their own `encode(to:)`. (`[UInt8]` by its static type: an
+    /// empty array of anything casts to `[UInt8]`.)
+    static func special<T>(_ value: T) -> EncodedValue? {
+        if T.self == [UInt8].self, let b = value as? [UInt8] { return .bytes(b) }
         if let e = value as? any ProtoEnum { return .enumeration(e.rawValue, name: type(of: e).names[e.rawValue]) }
         return nil
     }
