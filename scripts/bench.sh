@@ -1,5 +1,5 @@
 #!/bin/sh
-# etch benchmark: one-key get and one-key put, side by side against
+# etch benchmark: one-key get and put, member list and endpoint status, side by side against
 #   curl     the same JSON gateway request etch makes, from a process that does nothing else: the limit
 #   etcdctl  the Go client etch replaces (gRPC)
 # all talking to one throwaway etcd on free loopback ports. Reports medians and ratios (machines are shared
@@ -62,6 +62,9 @@ curl -s -XPOST "http://$E/v3/kv/range" -d '{"key":"YmVuY2gvaw=="}' | grep -q '"c
 [ "$("$ETCH" --endpoints "$E" put bench/p v)" = OK ] || { echo "bench: etch put failed" >&2; exit 1; }
 curl -s -XPOST "http://$E/v3/kv/put" -d '{"key":"YmVuY2gvcA==","value":"dg=="}' | grep -q '"revision"' \
     || { echo "bench: the gateway put request failed" >&2; exit 1; }
+[ "$("$ETCH" --endpoints "$E" member list)" = "$(etcdctl --endpoints "$E" member list)" ] \
+    || { echo "bench: etch member list differs from etcdctl's" >&2; exit 1; }
+"$ETCH" --endpoints "$E" endpoint status >/dev/null || { echo "bench: etch endpoint status failed" >&2; exit 1; }
 
 # The commands, as hyperfine (--shell=none) splits them: POSIX-shell-style words.
 q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -72,6 +75,12 @@ GET_ETCDCTL="etcdctl --endpoints $E get bench/k"
 PUT_ETCH="$ETCH_Q --endpoints $E put bench/p v"
 PUT_CURL="curl -s -XPOST http://$E/v3/kv/put -d '{\"key\":\"YmVuY2gvcA==\",\"value\":\"dg==\"}'"
 PUT_ETCDCTL="etcdctl --endpoints $E put bench/p v"
+MEMBERS_ETCH="$ETCH_Q --endpoints $E member list"
+MEMBERS_CURL="curl -s -XPOST http://$E/v3/cluster/member/list -d {}"
+MEMBERS_ETCDCTL="etcdctl --endpoints $E member list"
+STATUS_ETCH="$ETCH_Q --endpoints $E endpoint status"
+STATUS_CURL="curl -s -XPOST http://$E/v3/maintenance/status -d {}"
+STATUS_ETCDCTL="etcdctl --endpoints $E endpoint status"
 
 # hyperfine runs all runs of one command before starting the next (it cannot interleave), so a burst of
 # noise on a shared machine would land on one command only. So the runs are split into rounds: each round
@@ -83,7 +92,7 @@ rm -rf "$OUT/raw"
 mkdir -p "$OUT/raw"
 bench_group() { # bench_group NAME ETCH_CMD CURL_CMD ETCDCTL_CMD
     group=$1 e=$2 c=$3 t=$4 r=1
-    printf 'bench: %s one key, %s rounds x %s runs of each command ' "$group" "$ROUNDS" "$PER_ROUND" >&2
+    printf 'bench: %s, %s rounds x %s runs of each command ' "$group" "$ROUNDS" "$PER_ROUND" >&2
     while [ "$r" -le "$ROUNDS" ]; do
         warm=3
         [ "$r" -eq 1 ] && warm=$WARMUP
@@ -101,6 +110,8 @@ bench_group() { # bench_group NAME ETCH_CMD CURL_CMD ETCDCTL_CMD
 }
 bench_group get "$GET_ETCH" "$GET_CURL" "$GET_ETCDCTL"
 bench_group put "$PUT_ETCH" "$PUT_CURL" "$PUT_ETCDCTL"
+bench_group members "$MEMBERS_ETCH" "$MEMBERS_CURL" "$MEMBERS_ETCDCTL"
+bench_group status "$STATUS_ETCH" "$STATUS_CURL" "$STATUS_ETCDCTL"
 
 # Peak RSS (KiB) of one run of each, with GNU time; skipped when it cannot be had.
 gnu_time() { [ -x /usr/bin/time ] && /usr/bin/time -f %M -o "$dir/rss.probe" true 2>/dev/null; }
@@ -176,7 +187,8 @@ def load(group):
         per_round.append({t: st.median(res[t]["times"]) for t in tools})
     return times, per_round, cpu
 
-groups = [("get one key",) + load("get"), ("put one key",) + load("put")]
+groups = [("get one key",) + load("get"), ("put one key",) + load("put"),
+          ("member list",) + load("members"), ("endpoint status",) + load("status")]
 
 def ratio(times, per_round, cpu, other):
     whole = st.median(times["etch"]) / st.median(times[other])

@@ -28,6 +28,12 @@ public final class Context {
         stderr.flush()
     }
 
+    /// Exits as the signal that interrupted etch would have (commands never touch the transport themselves).
+    func exitBySignal() -> Never { Interrupt.exitBySignal() }
+
+    /// Whether SIGINT or SIGTERM arrived.
+    var interrupted: Bool { Interrupt.requested }
+
     /// Writes a notice to stderr at once.
     func notice(_ line: String) {
         stderr.append(line + "\n")
@@ -52,6 +58,17 @@ public final class Context {
     /// Writes a response in the format `format(for:)` chose.
     func emit<V>(_ value: V, _ output: Output<V>, as format: OutputFormat) throws {
         try output.write(value, as: format, to: stdout)
+    }
+
+    /// Runs a write (`what`: "put", "delete", ...). A write that may have reached the server is never sent
+    /// again, so when its outcome is unknown the error says so, rather than leave the script to guess.
+    func write<T>(_ what: String, _ body: () throws(GatewayError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            guard error.writeOutcomeUnknown else { throw error }
+            throw CLIError(.error, error.message + "; the outcome of the \(what) is unknown (it may have been applied): check with get before retrying")
+        }
     }
 
     /// The common shape of a unary command: check the format, send `request`, print the reply with `output`.

@@ -75,6 +75,20 @@ public func prefixRangeEnd(_ prefix: [UInt8]) -> [UInt8] {
     return [0]
 }
 
+/// The keys `<key> [range_end]` select with etcdctl's --prefix or --from-key: with --prefix every key that
+/// starts with `key` (all keys when it is empty), with --from-key every key from `key` on.
+public func resolveRange(key: [UInt8], rangeEnd: [UInt8], prefix: Bool, fromKey: Bool) -> (key: [UInt8], rangeEnd: [UInt8]) {
+    var key = key, end = rangeEnd
+    if prefix {
+        if key.isEmpty { key = [0]; end = [0] } else { end = prefixRangeEnd(key) }
+    }
+    if fromKey {
+        if key.isEmpty { key = [0] }
+        end = [0]
+    }
+    return (key, end)
+}
+
 /// A `/kv/range` request.
 public struct RangeRequest: Equatable, Sendable {
     public enum SortOrder: String, Sendable { case none = "NONE", ascend = "ASCEND", descend = "DESCEND" }

@@ -391,8 +391,7 @@ public final class ResilientWatch {
     }
 
     public func run(deliver: (WatchResponse) -> Bool) throws(GatewayError) -> WatchOutcome {
-        var backoff = Backoff()
-        var failingSince: UInt64?
+        var reconnect = Reconnect(retryTimeoutMilliseconds: retryTimeoutMilliseconds)
         var justAuthenticated = false
         while true {
             let end = try session.runConnection(timing: timing, deliver: deliver)
@@ -408,33 +407,15 @@ public final class ResilientWatch {
                       !justAuthenticated else { return .canceled(r) }
                 notice("etch: \(session.lastEndpoint) refused the auth token (\(GatewayError.printable(r.cancelReason))); authenticating again")
                 justAuthenticated = try session.client.renewTokenForReconnect()
-                if !justAuthenticated {  // the cluster is busy (an election): wait before trying again
-                    Backoff.sleep(milliseconds: backoff.next())
-                }
+                if !justAuthenticated { reconnect.pause() }  // the cluster is busy (an election)
             case let .broken(reason):
                 if let stop = timing.stopAt, monotonicNanoseconds() >= stop { return .deadline }
                 if Interrupt.requested { return .interrupted }
-                let now = monotonicNanoseconds()
-                // A connection that confirmed the watch and then sent what etch cannot read is not a working
-                // one: otherwise such a server would be reconnected to in a tight loop, forever.
                 var garbled = false
                 if case .malformedReply = reason { garbled = true }
-                if session.lastConnectionDelivered && !garbled {
-                    backoff.reset()
-                    failingSince = now
-                } else if failingSince == nil {
-                    failingSince = now
-                }
-                if let limit = retryTimeoutMilliseconds, let since = failingSince,
-                   now - since > UInt64(limit) * 1_000_000 {
-                    return .gaveUp(reason)
-                }
-                let client = session.client
-                client.markCurrent((client.current + 1) % client.endpoints.count)
-                let delay = backoff.next()
+                guard reconnect.ended(working: session.lastConnectionDelivered && !garbled) else { return .gaveUp(reason) }
                 notice("etch: watch stream from \(session.lastEndpoint) broke (\(reason?.message ?? "closed by the server")); reconnecting at revision \(session.resumePoint.nextRevision)")
-                Backoff.sleep(milliseconds: delay)
-                justAuthenticated = try client.renewTokenForReconnect()
+                justAuthenticated = try reconnect.advance(session.client)
             }
         }
     }

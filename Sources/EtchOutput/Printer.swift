@@ -46,3 +46,23 @@ extension Printer {
         getEnd(more: r.more, count: r.count, anyKVs: !r.kvs.isEmpty, to: out)
     }
 }
+
+/// A printer as the sink of a range read: etch get prints a range of any size as it is read.
+public final class PrintingRangeSink: RangeSink {
+    let printer: Printer
+    let out: OutputBuffer
+
+    public init(_ printer: Printer, _ out: OutputBuffer) {
+        self.printer = printer
+        self.out = out
+    }
+
+    public func begin(_ header: ResponseHeader) { printer.getBegin(header, to: out) }
+
+    public func page(_ kvs: [KeyValue], first: Bool) {
+        printer.getPage(kvs, first: first, to: out)
+        out.flushIfLarge()
+    }
+
+    public func end(more: Bool, count: Int64, anyKVs: Bool) { printer.getEnd(more: more, count: count, anyKVs: anyKVs, to: out) }
+}

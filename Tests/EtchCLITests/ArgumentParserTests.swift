@@ -165,7 +165,14 @@ final class CommandArgumentTests: XCTestCase {
         expectError(.badArgs, "put command needs only 1 argument when 'ignore-value' is set") { try PutCommand.request(parse(PutCommand.spec, ["k", "v", "--ignore-value"]), readStdin: { [] }) }
         expectError(.badArgs, #"bad lease ID (strconv.ParseInt: parsing "zz": invalid syntax), expecting ID in Hex"#) { try PutCommand.request(parse(PutCommand.spec, ["k", "v", "--lease", "zz"]), readStdin: { [] }) }
         expectError(.badArgs, #"bad lease ID (strconv.ParseInt: parsing "0x10": invalid syntax), expecting ID in Hex"#) { try PutCommand.request(parse(PutCommand.spec, ["k", "v", "--lease", "0x10"]), readStdin: { [] }) }
-        XCTAssertEqual(PutCommand.parseHexLease("-1"), -1)
+        XCTAssertEqual(try Operands.hexInt64("-1"), -1)
+        XCTAssertEqual(try Operands.hexInt64("-8000000000000000"), Int64.min)
+        XCTAssertEqual(try Operands.hexInt64("7fffffffffffffff"), Int64.max)
+        XCTAssertThrowsError(try Operands.hexInt64("8000000000000000")) { XCTAssertEqual(($0 as? StrconvError)?.message, #"strconv.ParseInt: parsing "8000000000000000": value out of range"#) }
+        XCTAssertEqual(try Operands.hexUInt64("ffffffffffffffff"), UInt64.max)
+        XCTAssertThrowsError(try Operands.hexUInt64("+1")) { XCTAssertEqual(($0 as? StrconvError)?.message, #"strconv.ParseUint: parsing "+1": invalid syntax"#) }
+        XCTAssertEqual(try Operands.int64("+12"), 12)
+        XCTAssertThrowsError(try Operands.int64("99999999999999999999")) { XCTAssertEqual(($0 as? StrconvError)?.message, #"strconv.ParseInt: parsing "99999999999999999999": value out of range"#) }
     }
 
     func testDelErrors() {
@@ -214,9 +221,9 @@ final class CommandArgumentTests: XCTestCase {
 /// Interactive watch lines, split and interpreted as etcdctl does.
 final class InteractiveWatchTests: XCTestCase {
     func testArgify() {
-        XCTAssertEqual(InteractiveWatch.argify("watch  --prefix k"), ["watch", "--prefix", "k"])
-        XCTAssertEqual(InteractiveWatch.argify("watch 'a b' \"c\\\"d\""), ["watch", "a b", "c\"d"])
-        XCTAssertEqual(InteractiveWatch.argify(""), [])
+        XCTAssertEqual(Argify.split("watch  --prefix k"), ["watch", "--prefix", "k"])
+        XCTAssertEqual(Argify.split("watch 'a b' \"c\\\"d\""), ["watch", "a b", "c\"d"])
+        XCTAssertEqual(Argify.split(""), [])
     }
 
     func testActions() throws {

@@ -36,14 +36,8 @@ enum DelCommand {
             }
             r.rangeEnd = RawArgument.bytes(a.positionals[1])
         }
-        if prefix {
-            if r.key.isEmpty { r.key = [0]; r.rangeEnd = [0] } else { r.rangeEnd = prefixRangeEnd(r.key) }
-        }
+        (r.key, r.rangeEnd) = resolveRange(key: r.key, rangeEnd: r.rangeEnd, prefix: prefix, fromKey: fromKey)
         r.prevKV = a.bool("prev-kv")
-        if fromKey {
-            if r.key.isEmpty { r.key = [0] }
-            r.rangeEnd = [0]
-        }
         return r
     }
 
@@ -51,12 +45,7 @@ enum DelCommand {
         let request = try request(ctx.arguments)
         let printer = try ctx.printer()
         let client = try ctx.makeClient()
-        let response: DeleteRangeResponse
-        do { response = try client.deleteRange(request) } catch {
-            // Never sent again: say so, rather than leave the script to guess.
-            guard error.writeOutcomeUnknown else { throw error }
-            throw CLIError(.error, error.message + "; the outcome of the delete is unknown (it may have been applied): check with get before retrying")
-        }
+        let response = try ctx.write("delete") { () throws(GatewayError) in try client.deleteRange(request) }
         printer.delete(response, to: ctx.stdout)
         return .success
     }

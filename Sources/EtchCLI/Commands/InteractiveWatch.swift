@@ -1,58 +1,10 @@
 import EtchGateway
 import EtchOutput
-import EtchTransport
 import Glibc
 
 /// `etch watch -i`: reads `watch [options] <key> [range_end] [-- cmd]` and `progress` lines from stdin and
 /// sends each as a request on one shared watch stream, as etcdctl does; all watches print to stdout.
 enum InteractiveWatch {
-    /// etcdctl's Argify: words split on white space, '...' taken literally, "..." unescaped as a Go string.
-    static func argify(_ line: String) -> [String] {
-        var args: [String] = []
-        var chars = Substring(line)
-        while true {
-            chars = chars.drop { $0 == " " || $0 == "\t" || $0 == "\r" }
-            guard let first = chars.first else { return args }
-            if first == "'" {
-                let body = chars.dropFirst()
-                if let end = body.firstIndex(of: "'") {
-                    args.append(String(body[..<end]))
-                    chars = body[body.index(after: end)...]
-                    continue
-                }
-            } else if first == "\"" {
-                var word = ""
-                var i = chars.index(after: chars.startIndex)
-                var closed = false
-                while i < chars.endIndex {
-                    let c = chars[i]
-                    if c == "\\", chars.index(after: i) < chars.endIndex {
-                        let n = chars[chars.index(after: i)]
-                        switch n {
-                        case "n": word.append("\n")
-                        case "t": word.append("\t")
-                        case "r": word.append("\r")
-                        default: word.append(n)
-                        }
-                        i = chars.index(i, offsetBy: 2)
-                        continue
-                    }
-                    if c == "\"" { closed = true; break }
-                    word.append(c)
-                    i = chars.index(after: i)
-                }
-                if closed {
-                    args.append(word)
-                    chars = chars[chars.index(after: i)...]
-                    continue
-                }
-            }
-            let end = chars.firstIndex { $0 == " " || $0 == "\t" || $0 == "\r" } ?? chars.endIndex
-            args.append(String(chars[..<end]))
-            chars = chars[end...]
-        }
-    }
-
     /// What one stdin line asks for.
     enum Action: Equatable {
         case watch(WatchCommand.Plan)
@@ -63,7 +15,7 @@ enum InteractiveWatch {
 
     /// Interprets one line with etcdctl's messages; a flag error or a malformed `--` ends the session (128).
     static func action(for line: String, environment: [String: String]) throws -> Action {
-        let args = argify(line)
+        let args = Argify.split(line)
         guard let verb = args.first else { return .invalid("Invalid command: \(line) (watch and progress supported)") }
         switch verb {
         case "watch":
@@ -215,13 +167,11 @@ enum InteractiveWatch {
 
         func run() throws -> ExitCode {
             let client = try ctx.makeClient()
-            var backoff = Backoff()
-            var failures: [TransportError] = []
+            var reconnect = Reconnect()
+            var failures: [GatewayError] = []
             var step = 0
             while true {
                 let index = client.current
-                let request = HTTPRequest(url: client.watchURL(endpoint: index), method: .post,
-                                          headers: client.headers + ["Grpc-Metadata-Hasleader: true"])
                 // A new connection re-creates every live watch at its own resume point.
                 let live = watchers.filter { !$0.canceled }
                 awaitingCreated = live
@@ -230,31 +180,28 @@ enum InteractiveWatch {
                 streamError = nil
                 var delivered = false
                 do {
-                    _ = try client.transport.performDuplex(request, initialBody: live.flatMap(\.createBody), inputFD: 0,
-                                                           onInput: { self.readInput() },
-                                                           sink: { delivered = true; return self.feed($0) })
+                    try client.duplexWatch(endpoint: index, initialBody: live.flatMap(\.createBody), inputFD: 0,
+                                           onInput: { self.readInput() },
+                                           sink: { delivered = true; return self.feed($0) })
                 } catch {
                     if let fatal { throw fatal }
                     if stdinEOF { throw CLIError(.invalidInput, "Error reading watch request line: EOF") }
-                    if error.kind == .aborted && Interrupt.requested { Interrupt.exitBySignal() }
+                    if error.isAborted && ctx.interrupted { ctx.exitBySignal() }
                     if !delivered && !error.mayHaveReachedServer && watchers.isEmpty {
                         // Nothing established yet: fail fast across the endpoints, as for the first connection.
                         failures.append(error)
                         step += 1
-                        if step >= client.endpoints.count { throw GatewayError.unreachable(failures) }
+                        if step >= client.endpoints.count { throw GatewayError.unreachable(collecting: failures) }
                         client.markCurrent((index + 1) % client.endpoints.count)
                         continue
                     }
                     // A connection that sent what etch cannot read does not count as working: back off from it.
                     var garbled = false
                     if case .malformedReply = streamError { garbled = true }
-                    if delivered && !garbled { backoff.reset() }
-                    let why = streamError?.message ?? GatewayError.transport(error).message
+                    _ = reconnect.ended(working: delivered && !garbled)
+                    let why = streamError?.message ?? error.message
                     ctx.notice("etch: watch stream from \(client.endpoints[index].baseURL) broke (\(why)); reconnecting with \(watchers.filter { !$0.canceled }.count) watch(es), each at its own revision")
-                    client.markCurrent((index + 1) % client.endpoints.count)
-                    let delay = backoff.next()
-                    if delay > 0 { usleep(UInt32(delay) * 1000) }
-                    try client.renewTokenForReconnect()
+                    try reconnect.advance(client)
                     continue
                 }
                 if let fatal { throw fatal }

@@ -45,8 +45,9 @@ enum PutCommand {
             }
         }
         let leaseText = a.string("lease") ?? "0"
-        guard let lease = parseHexLease(leaseText) else {
-            throw CLIError(.badArgs, "bad lease ID (strconv.ParseInt: parsing \(goQuote(leaseText)): \(leaseErrorKind(leaseText))), expecting ID in Hex")
+        let lease: Int64
+        do { lease = try Operands.hexInt64(leaseText) } catch {
+            throw CLIError(.badArgs, "bad lease ID (\(error.message)), expecting ID in Hex")
         }
         var r = PutRequest(key: RawArgument.bytes(key), value: value)
         r.lease = lease
@@ -56,31 +57,11 @@ enum PutCommand {
         return r
     }
 
-    /// Go's strconv.ParseInt(s, 16, 64): optional sign, hex digits, no 0x prefix.
-    static func parseHexLease(_ s: String) -> Int64? {
-        var body = Substring(s)
-        var negative = false
-        if body.first == "+" || body.first == "-" { negative = body.first == "-"; body = body.dropFirst() }
-        guard !body.isEmpty, body.allSatisfy(\.isHexDigit), let magnitude = UInt64(body, radix: 16) else { return nil }
-        if negative { return magnitude <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- magnitude) : nil }
-        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
-    }
-
-    static func leaseErrorKind(_ s: String) -> String {
-        let body = s.drop { $0 == "+" || $0 == "-" }
-        return !body.isEmpty && body.allSatisfy(\.isHexDigit) ? "value out of range" : "invalid syntax"
-    }
-
     static func run(_ ctx: Context) throws -> ExitCode {
         let printer = try ctx.printer()
         let request = try request(ctx.arguments, readStdin: readAllStandardInput)
         let client = try ctx.makeClient()
-        let response: PutResponse
-        do { response = try client.put(request) } catch {
-            // Never sent again: say so, rather than leave the script to guess.
-            guard error.writeOutcomeUnknown else { throw error }
-            throw CLIError(.error, error.message + "; the outcome of the put is unknown (it may have been applied): check with get before retrying")
-        }
+        let response = try ctx.write("put") { () throws(GatewayError) in try client.put(request) }
         printer.put(response, to: ctx.stdout)
         return .success
     }

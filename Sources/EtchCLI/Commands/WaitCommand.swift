@@ -1,6 +1,5 @@
 import EtchGateway
 import EtchOutput
-import EtchTransport
 
 /// `etch wait`: blocks until a key (or a range) meets a condition, for CI scripts.
 enum WaitCommand {
@@ -52,9 +51,7 @@ enum WaitCommand {
             if a.bool("prefix") { throw CLIError(.badArgs, "`range_end` and `--prefix` are mutually exclusive") }
             end = RawArgument.bytes(a.positionals[1])
         }
-        if a.bool("prefix") {
-            if key.isEmpty { key = [0]; end = [0] } else { end = prefixRangeEnd(key) }
-        }
+        (key, end) = resolveRange(key: key, rangeEnd: end, prefix: a.bool("prefix"), fromKey: false)
         let condition: Condition
         switch a.string("for") {
         case "exists": condition = .exists
@@ -88,63 +85,58 @@ enum WaitCommand {
         let client = try ctx.makeClient()
         let quiet = ctx.arguments.bool("quiet")
         let timeoutText = ctx.arguments.string("timeout")
-        let stopAt = timeoutText.flatMap(GoDuration.parse).map { monotonicNanoseconds() + UInt64(max(0, $0)) }
+        let stopAt = timeoutText.flatMap(GoDuration.parse).map { Deadline.after(nanoseconds: $0) }
+        // The check is the snapshot; the watch goes on from exactly the revision after it.
+        var create = WatchCreateRequest(key: plan.key)
+        create.rangeEnd = plan.rangeEnd
+        let timing = WatchTiming(createMilliseconds: GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds)
+        let watch = SnapshotWatch(client: client, request: create, timing: timing)
+        watch.notice = ctx.notice
+        watch.onCompacted = { compacted, _ in
+            ctx.notice("etch: history was compacted up to revision \(compacted) while waiting; checking again")
+        }
+        var state: [[UInt8]: KeyValue] = [:]
         var initial: [[UInt8]: KeyValue]?
-        while true {
-            // The check: the whole range at one revision.
-            var range = RangeRequest(key: plan.key)
-            range.rangeEnd = plan.rangeEnd
-            let snapshot = try client.range(range)
-            var state: [[UInt8]: KeyValue] = [:]
-            for kv in snapshot.kvs { state[kv.key] = kv }
+        var header: ResponseHeader?
+        var hit: (kvs: [KeyValue], revision: Int64)?
+        let outcome = try watch.run(userStop: stopAt, emit: { response, phase in
+            if header == nil { header = response.header }
+            for event in response.events {
+                if event.type == .put { state[event.kv.key] = event.kv } else { state[event.kv.key] = nil }
+                // Checked after each event of the watch; a snapshot is checked whole, once it is listed.
+                if phase == .watching, let kvs = matches(plan.condition, state: state, initial: initial ?? [:]) {
+                    hit = (kvs, event.kv.modRevision)
+                    return false
+                }
+            }
+            return true
+        }, listed: { revision in
             if initial == nil { initial = state }
-            func finish(_ kvs: [KeyValue], revision: Int64) -> ExitCode {
-                if !quiet {
-                    var header = snapshot.header
-                    header.revision = revision
-                    printer.get(RangeResponse(header: header, kvs: kvs, count: Int64(kvs.count)), to: ctx.stdout)
-                }
-                return .success
+            if let kvs = matches(plan.condition, state: state, initial: initial!) {
+                hit = (kvs, revision)
+                return false
             }
-            if let hit = matches(plan.condition, state: state, initial: initial!) {
-                return finish(hit, revision: snapshot.header.revision)
+            return true
+        })
+        if let hit {
+            if !quiet {
+                var h = header ?? ResponseHeader()
+                h.revision = hit.revision
+                printer.get(RangeResponse(header: h, kvs: hit.kvs, count: Int64(hit.kvs.count)), to: ctx.stdout)
             }
-            // The watch, from exactly the revision after the check.
-            var create = WatchCreateRequest(key: plan.key)
-            create.rangeEnd = plan.rangeEnd
-            create.startRevision = snapshot.header.revision + 1
-            let session = WatchSession(client: client, request: create, resuming: true)
-            var timing = WatchTiming(createMilliseconds: GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds)
-            timing.stopAt = stopAt
-            let watch = ResilientWatch(session: session, timing: timing)
-            watch.notice = ctx.notice
-            var result: ExitCode?
-            let outcome = try watch.run { response in
-                for event in response.events {
-                    if event.type == .put { state[event.kv.key] = event.kv } else { state[event.kv.key] = nil }
-                    if let hit = matches(plan.condition, state: state, initial: initial!) {
-                        result = finish(hit, revision: event.kv.modRevision)
-                        return false
-                    }
-                }
-                return true
-            }
-            if let result { return result }
-            switch outcome {
-            case .deadline:
-                throw CLIError(.timedOut, "timed out after \(timeoutText ?? "") waiting for \(goQuote(RawArgument.decode(plan.key))) (--for \(ctx.arguments.string("for") ?? ""))")
-            case .interrupted:
-                Interrupt.exitBySignal()
-            case let .canceled(r) where r.compactRevision != 0:
-                ctx.notice("etch: history was compacted up to revision \(r.compactRevision) while waiting; checking again")
-                continue
-            case .canceled:
-                throw CLIError(.interrupted, "watch is canceled by the server")
-            case let .gaveUp(reason):
-                throw reason ?? CLIError(.error, "gave up waiting")
-            case .stoppedByConsumer:
-                return .success
-            }
+            return .success
+        }
+        switch outcome {
+        case .deadline:
+            throw CLIError(.timedOut, "timed out after \(timeoutText ?? "") waiting for \(goQuote(RawArgument.decode(plan.key))) (--for \(ctx.arguments.string("for") ?? ""))")
+        case .interrupted:
+            ctx.exitBySignal()
+        case .canceled:
+            throw CLIError(.interrupted, "watch is canceled by the server")
+        case let .gaveUp(reason):
+            throw reason ?? CLIError(.error, "gave up waiting")
+        case .stoppedByConsumer:
+            return .success
         }
     }
 }

@@ -1,6 +1,5 @@
 import EtchGateway
 import EtchOutput
-import EtchTransport
 import Glibc
 
 /// `etch watch`: streams events on a key, a prefix or a range as they happen.
@@ -77,9 +76,7 @@ enum WatchCommand {
             if prefix { throw CLIError(.badArgs, "`range_end` and `--prefix` are mutually exclusive") }
             r.rangeEnd = RawArgument.bytes(watchArgs[1])
         }
-        if prefix {
-            if r.key.isEmpty { r.key = [0]; r.rangeEnd = [0] } else { r.rangeEnd = prefixRangeEnd(r.key) }
-        }
+        (r.key, r.rangeEnd) = resolveRange(key: r.key, rangeEnd: r.rangeEnd, prefix: prefix, fromKey: false)
         r.startRevision = Int64(a.string("rev") ?? "0") ?? 0
         r.prevKV = a.bool("prev-kv")
         r.progressNotify = a.bool("progress-notify")
@@ -138,14 +135,19 @@ enum WatchCommand {
         }
         let timing = WatchTiming(
             createMilliseconds: GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds)
-        let userStop = ctx.arguments.string("timeout").flatMap(GoDuration.parse).map { monotonicNanoseconds() + UInt64(max(0, $0)) }
+        let userStop = ctx.arguments.string("timeout").flatMap(GoDuration.parse).map { Deadline.after(nanoseconds: $0) }
         let retryTimeout = ctx.arguments.string("retry-timeout").flatMap(GoDuration.parse).map(GoDuration.milliseconds)
         let outcome: WatchOutcome
         if ctx.arguments.bool("list") {
             if plan.request.startRevision != 0 { throw CLIError(.badArgs, "--list starts from the current state: it cannot be combined with --rev") }
             let resync = ctx.arguments.string("resync").flatMap(GoDuration.parse).map { UInt64(max(1_000_000, $0)) }
-            var lister = ListWatch(ctx: ctx, client: client, request: plan.request, emit: deliver)
-            outcome = try lister.run(timing: timing, userStop: userStop, resyncNanoseconds: resync, retryTimeout: retryTimeout)
+            let lister = SnapshotWatch(client: client, request: plan.request, timing: timing)
+            lister.notice = ctx.notice
+            lister.retryTimeoutMilliseconds = retryTimeout
+            lister.onCompacted = { compacted, needed in
+                ctx.notice("etch: history was compacted up to revision \(compacted) while the watch was at revision \(needed); listing again and emitting the difference")
+            }
+            outcome = try lister.run(userStop: userStop, resyncNanoseconds: resync) { response, _ in deliver(response) }
         } else {
             if ctx.arguments.isSet("resync") { throw CLIError(.badArgs, "--resync needs --list") }
             let watch = ResilientWatch(session: session, timing: timing)
@@ -166,7 +168,7 @@ enum WatchCommand {
             throw CLIError(.interrupted, "watch is canceled by the server")
         case .interrupted:
             out.flush()
-            Interrupt.exitBySignal()
+            ctx.exitBySignal()
         case .stoppedByConsumer:
             return out.failed ? .io : .success
         case .deadline:
@@ -186,7 +188,7 @@ enum WatchCommand {
         GoQuote.append(event.kv.key, to: &keyVar)
         var valueVar: [UInt8] = Array("ETCD_WATCH_VALUE=".utf8)
         GoQuote.append(event.kv.value, to: &valueVar)
-        let status = spawnAndWait(command, environment: env, extra: [keyVar, valueVar])
+        let status = ChildProcess.run(command, environment: env, extra: [keyVar, valueVar])
         let quoted = "[" + command.map(goQuote).joined(separator: " ") + "]"
         switch status {
         case .success: return nil
@@ -195,34 +197,4 @@ enum WatchCommand {
         case let .spawnFailed(message): return CLIError(.error, "command \(quoted) error (\(message))")
         }
     }
-
-    enum SpawnStatus { case success, exited(Int32), signaled(Int32), spawnFailed(String) }
-
-    /// posix_spawnp with stdout and stderr inherited.
-    static func spawnAndWait(_ argv: [String], environment: [String], extra: [[UInt8]]) -> SpawnStatus {
-        func cString(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar> {
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
-            p[bytes.count] = 0
-            return p
-        }
-        let cArgs = argv.map { cString(RawArgument.bytes($0)) }
-        let cEnv = environment.map { cString(RawArgument.bytes($0)) } + extra.map(cString)
-        defer { (cArgs + cEnv).forEach { $0.deallocate() } }
-        var argvPtrs: [UnsafeMutablePointer<CChar>?] = cArgs + [nil]
-        var envPtrs: [UnsafeMutablePointer<CChar>?] = cEnv + [nil]
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, cArgs[0], nil, nil, &argvPtrs, &envPtrs)
-        if rc != 0 {
-            if rc == ENOENT { return .spawnFailed("exec: \(goQuote(argv[0])): executable file not found in $PATH") }
-            return .spawnFailed(String(cString: strerror(rc)))
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exitCode = (status >> 8) & 0xFF
-        let signal = status & 0x7F
-        if signal != 0 { return .signaled(signal) }
-        return exitCode == 0 ? .success : .exited(exitCode)
-    }
 }
-

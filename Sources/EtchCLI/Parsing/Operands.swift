@@ -15,6 +15,19 @@ enum Operands {
         return v
     }
 
+    /// Go's `strconv.ParseInt(s, 16, 64)`: an optional sign and hex digits, no `0x` (lease IDs).
+    static func hexInt64(_ s: String) throws(StrconvError) -> Int64 {
+        var body = Substring(s)
+        var negative = false
+        if body.first == "+" || body.first == "-" { negative = body.first == "-"; body = body.dropFirst() }
+        guard !body.isEmpty, body.allSatisfy(\.isHexDigit) else { throw StrconvError("ParseInt", s, "invalid syntax") }
+        guard let magnitude = UInt64(body, radix: 16),
+              magnitude <= (negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)) else {
+            throw StrconvError("ParseInt", s, "value out of range")
+        }
+        return negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude)
+    }
+
     /// Go's `strconv.ParseInt(s, 10, 64)`: an optional sign and decimal digits.
     static func int64(_ s: String) throws(StrconvError) -> Int64 {
         let digits = s.first == "+" || s.first == "-" ? s.dropFirst() : Substring(s)

@@ -1,0 +1,35 @@
+import Glibc
+
+/// A command etch runs for the user (watch's exec form; lock's and elect's commands later): spawned with
+/// posix_spawnp, its arguments and environment as raw bytes, waited for.
+enum ChildProcess {
+    enum Status { case success, exited(Int32), signaled(Int32), spawnFailed(String) }
+
+    /// Runs `argv` (found on $PATH) with `environment` plus raw `extra` entries, stdin, stdout and stderr
+    /// inherited, and waits for it.
+    static func run(_ argv: [String], environment: [String], extra: [[UInt8]] = []) -> Status {
+        func cString(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar> {
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+            p[bytes.count] = 0
+            return p
+        }
+        let cArgs = argv.map { cString(RawArgument.bytes($0)) }
+        let cEnv = environment.map { cString(RawArgument.bytes($0)) } + extra.map(cString)
+        defer { (cArgs + cEnv).forEach { $0.deallocate() } }
+        var argvPtrs: [UnsafeMutablePointer<CChar>?] = cArgs + [nil]
+        var envPtrs: [UnsafeMutablePointer<CChar>?] = cEnv + [nil]
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, cArgs[0], nil, nil, &argvPtrs, &envPtrs)
+        if rc != 0 {
+            if rc == ENOENT { return .spawnFailed("exec: \(goQuote(argv[0])): executable file not found in $PATH") }
+            return .spawnFailed(String(cString: strerror(rc)))
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitCode = (status >> 8) & 0xFF
+        let signal = status & 0x7F
+        if signal != 0 { return .signaled(signal) }
+        return exitCode == 0 ? .success : .exited(exitCode)
+    }
+}
