@@ -56,6 +56,8 @@ final class TwinServerTests: XCTestCase {
             "$CTL get k --rev 3 -w protobuf",
             "$CTL put k v3 -w protobuf", "$CTL put k v4 --prev-kv -w protobuf", "$CTL put new x --prev-kv -w protobuf",
             "$CTL del a -w protobuf", "$CTL del nokey --prev-kv -w protobuf", "$CTL del '' --prefix --prev-kv -w protobuf",
+            "timeout 2 $CTL watch --rev 1 --prefix '' -w protobuf", "timeout 2 $CTL watch --rev 2 k --prev-kv -w protobuf",
+            // Last: etcdctl applies these before refusing the format (etch refuses first), so the histories part.
             "$CTL get k -w table", "$CTL put k v -w table", "$CTL del k -w table",
         ])
     }
