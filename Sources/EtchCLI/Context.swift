@@ -79,8 +79,10 @@ public final class Context {
         return .success
     }
 
-    /// Connects the gateway client (and authenticates when `--user` is given).
-    func makeClient() throws -> GatewayClient {
+    /// Connects the gateway client (and authenticates when `--user` is given). With `deferAuthentication`, the
+    /// client only keeps the credentials and authenticates when a server first asks for a token, so an
+    /// unreachable or refusing endpoint is that endpoint's failure, not the command's (endpoint health).
+    func makeClient(deferAuthentication: Bool = false) throws -> GatewayClient {
         if globals.discoverySRV != nil {
             throw CLIError(.badFeature, "--discovery-srv is not supported by etch; list the members with --endpoints")
         }
@@ -110,7 +112,7 @@ public final class Context {
         }
         let client = GatewayClient(endpoints: endpoints, transport: transport,
                                    commandTimeoutMilliseconds: commandTimeoutMilliseconds)
-        if let user = globals.user { try authenticate(client, user: user) }
+        if let user = globals.user { try authenticate(client, user: user, now: !deferAuthentication) }
         return client
     }
 
@@ -122,7 +124,7 @@ public final class Context {
     /// Gets a token for `user` and attaches it to every later call. As in etcdctl: with `--password`, `--user`
     /// is the whole name; without it, `name:password`, or a name alone and the password asked for on the
     /// terminal. A failed authentication exits 2, as etcdctl's failed client set-up does.
-    private func authenticate(_ client: GatewayClient, user: String) throws {
+    private func authenticate(_ client: GatewayClient, user: String, now: Bool) throws {
         var name = user
         var password = globals.password
         if password == nil, let colon = user.firstIndex(of: ":") {
@@ -136,6 +138,7 @@ public final class Context {
             password = readPasswordFromTerminal(prompt: "Password: ")
         }
         client.credentials = (name, password ?? "")
+        guard now else { return }
         do {
             try client.authenticate()
         } catch {

@@ -13,7 +13,10 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case interrupted = 5
     /// Reading input or writing output failed.
     case io = 6
-    /// etch only: `watch --timeout` or `wait --timeout` ran out (the code GNU timeout uses).
+    /// etch only: `endpoint health --wait` ran out with every endpoint answering, some of them unhealthy.
+    case unhealthy = 7
+    /// etch only: `watch --timeout` or `wait --timeout` ran out (the code GNU timeout uses); `endpoint health
+    /// --wait` ran out with some endpoint never answering.
     case timedOut = 124
     /// Missing arguments or conflicting flags.
     case badArgs = 128
@@ -28,7 +31,8 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
         case .badFeature: return "An unsupported output format or option value (-w table, --sort-by=bad, --consistency=x)."
         case .interrupted: return "The server canceled the watch, for example because its start revision has been compacted."
         case .io: return "An I/O error reading standard input or writing standard output."
-        case .timedOut: return "etch only: watch --timeout or wait --timeout ran out."
+        case .unhealthy: return "etch only: endpoint health --wait ran out; every endpoint answered, but some were not healthy (no leader, an error)."
+        case .timedOut: return "etch only: watch --timeout or wait --timeout ran out; or endpoint health --wait ran out with some endpoint never answering (no connection could be made)."
         case .badArgs: return "Bad arguments: a missing key, conflicting flags."
         }
     }

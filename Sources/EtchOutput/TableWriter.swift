@@ -18,7 +18,11 @@ public struct Table: Sendable, Equatable {
         var widths = [Int](repeating: 0, count: header.count)
         func measure(_ cell: String, _ column: Int) -> [String] {
             let lines = Table.wrapCell(cell)
-            let w = lines.map(Table.width).max() ?? 0
+            // tablewriter keeps the width it wrapped at (the cell's, at most 30) even when the wrapped lines
+            // come out narrower, and widens it for a longer word.
+            let wrappedAt = min(cell.split(separator: "\n", omittingEmptySubsequences: false).map { Table.width(String($0)) }.max() ?? 0,
+                                Table.maxCellWidth)
+            let w = max(wrappedAt, lines.map(Table.width).max() ?? 0)
             if column >= widths.count { widths.append(contentsOf: [Int](repeating: 0, count: column - widths.count + 1)) }
             widths[column] = max(widths[column], w)
             return lines

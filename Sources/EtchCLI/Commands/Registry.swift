@@ -5,9 +5,13 @@ enum Registry {
         GetCommand.spec.running(GetCommand.run),
         PutCommand.spec.running(PutCommand.run),
         DelCommand.spec.running(DelCommand.run),
+        CompactionCommand.spec,
+        AlarmCommands.spec,
+        DefragCommand.spec,
+        EndpointCommands.spec,
+        MoveLeaderCommand.spec,
         WatchCommand.spec.running(WatchCommand.run),
         WaitCommand.spec.running(WaitCommand.run),
-        CompactionCommand.spec,
         MemberCommands.spec,
         VersionCommand.spec.running(VersionCommand.run),
         HelpCommand.spec.running(HelpCommand.run),
@@ -21,8 +25,8 @@ enum Registry {
 
     /// etcdctl 3.4's other commands: they take part in prefix matching, so `ma` stays ambiguous as it is
     /// there, and naming one says etch lacks it rather than that it does not exist.
-    static let etcdctlOnly = ["alarm", "auth", "check", "defrag", "elect", "endpoint", "lease", "lock", "make-mirror",
-                              "migrate", "move-leader", "role", "snapshot", "txn", "user"]
+    static let etcdctlOnly = ["auth", "check", "elect", "lease", "lock", "make-mirror", "migrate", "role", "snapshot",
+                              "txn", "user"]
 
     /// etcdctl's commands in the order it registers them, which is the order of its suggestions.
     static let etcdctlOrder = ["get", "put", "del", "txn", "compaction", "alarm", "defrag", "endpoint", "move-leader",

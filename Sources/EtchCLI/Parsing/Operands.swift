@@ -39,12 +39,14 @@ enum Operands {
     }
 
     /// A member ID in hex as etcdctl takes it; etch also takes a member's name when exactly one member has it
-    /// (`names` is asked only then, so a hex ID costs no extra request).
-    static func memberID(_ s: String, names: () throws -> [(String, UInt64)]) throws -> UInt64 {
+    /// (`names` is asked only then, so a hex ID costs no extra request). `badID` words the error for an operand
+    /// that is neither, as the command's etcdctl counterpart does (member's by default).
+    static func memberID(_ s: String, names: () throws -> [(String, UInt64)],
+                         badID wording: (StrconvError) -> CLIError = { CLIError(.badArgs, "bad member ID arg (\($0.message)), expecting ID in Hex") }) throws -> UInt64 {
         do {
             return try hexUInt64(s)
         } catch {
-            let badID = CLIError(.badArgs, "bad member ID arg (\(error.message)), expecting ID in Hex")
+            let badID = wording(error)
             guard !s.isEmpty else { throw badID }
             let matches = try names().filter { $0.0 == s }
             if matches.count == 1 { return matches[0].1 }

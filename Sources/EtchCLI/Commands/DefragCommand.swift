@@ -1,0 +1,38 @@
+import EtchGateway
+import EtchOutput
+
+/// `etch defrag [--cluster]`: gives a member's free database pages back to the file system.
+enum DefragCommand {
+    static let spec = CommandSpec(
+        name: "defrag", summary: "Defragments the storage of the etcd members with given endpoints", arguments: "",
+        description: "Defragments each endpoint's backend database in turn, one member at a time as etcdctl does (a member defragmenting does not serve), printing `Finished defragmenting etcd member[<endpoint>]` in every output format. A member that fails is reported on stderr (`Failed to defragment etcd member[<endpoint>] (why)`), the others are still defragmented, and the exit code is 1. Each member gets --command-timeout: give a longer one for a large database. --data-dir (defragmenting a stopped member's files) is not supported by etch.",
+        examples: [("etch defrag --cluster", "defragment every member"),
+                   ("etch defrag --endpoints 10.0.0.1:2379 --command-timeout 60s", "defragment one large member")],
+        flags: [EndpointCommands.cluster,
+                FlagSpec("data-dir", .string, "Optional. If present, defragments a data directory not in use by etcd (not supported by etch).", isPath: true)],
+        run: run)
+
+    static func run(_ ctx: Context) throws -> ExitCode {
+        if let dir = ctx.arguments.string("data-dir"), !dir.isEmpty {
+            throw CLIError(.badFeature, "defrag --data-dir is not supported by etch: it reaches etcd over the network only; defragment the running member instead (etch defrag --endpoints <its client URL>), or use etcdctl defrag --data-dir \(goQuote(dir))")
+        }
+        let output = MaintenanceOutput.defrag
+        let format = try ctx.format(for: output)
+        let client = try ctx.makeClient()
+        var failures = 0
+        // One member at a time, each on its own connection.
+        for target in try ctx.endpointTargets(cluster: ctx.arguments.bool("cluster"), client: client) {
+            do {
+                _ = try client.single(target.endpoint).unary(DefragmentRequest())
+                try ctx.emit(target.display, output, as: format)
+                ctx.stdout.flush()
+            } catch let error as GatewayError {
+                failures += 1
+                ctx.stderr.append("Failed to defragment etcd member[\(target.display)] (\(error.message))\n")
+                ctx.stderr.flush()
+            }
+        }
+        // As etcdctl: the failures are the stderr lines above, with no `Error:` line of their own.
+        return failures == 0 ? .success : .error
+    }
+}
