@@ -5,7 +5,7 @@ import EtchTransport
 /// `etch move-leader <member>`: hands the leadership to another member.
 enum MoveLeaderCommand {
     static let spec = CommandSpec(
-        name: "move-leader", summary: "Transfers leadership to another etcd cluster member.",
+        name: "move-leader", summary: "Transfers leadership to another etcd cluster member",
         arguments: "<transferee-member-id>",
         description: "Asks every endpoint for its status, then asks the first one that is the leader to transfer leadership to the member with the given ID (hex, as member list prints it) or, when exactly one member has it, name. Fails with exit code 128 when none of --endpoints is the leader: give them all. The whole exchange is limited by one --command-timeout.",
         examples: [("etch move-leader 8e9e05c52164694d --endpoints $(etch member list -w jsonl | jq -r '.clientURLs[]' | paste -sd,)", "move the leadership, asking every member"),
