@@ -324,6 +324,26 @@ final class MaintenanceCommandTests: XCTestCase {
         try same(ep + ["alarm", "disarm", "-w", "json"])
     }
 
+    /// An endpoint that takes the connection and never answers: every command fails within --dial-timeout +
+    /// --command-timeout and names it.
+    func testNothingHangsOnASilentEndpoint() throws {
+        let (fd, port) = bindLoopback()
+        defer { close(fd) }
+        XCTAssertEqual(listen(fd, 64), 0)
+        let silent = "127.0.0.1:\(port)"
+        let ep = ["--endpoints", silent]
+        for args in [["endpoint", "health"], ["endpoint", "health", "-w", "json"], ["endpoint", "status"], ["endpoint", "status", "--cluster"],
+                     ["defrag"], ["alarm", "list"], ["alarm", "disarm"], ["move-leader", "1"], ["move-leader", "m1"]] {
+            let o = try et(ep + args)
+            XCTAssertNotEqual(o.status, 0, "\(args)")
+            XCTAssertLessThan(o.seconds, 3.5, "\(args) within --dial-timeout 1s + --command-timeout 2s")
+            XCTAssertTrue((o.stderr + o.out).contains("http://\(silent)"), "\(args) names the endpoint: \(o.stderr)")
+        }
+        let waited = try et(ep + ["endpoint", "health", "--wait", "1s"])
+        XCTAssertEqual(waited.status, 7, "it takes connections: reachable, not healthy: \(waited.stderr)")
+        XCTAssertLessThan(waited.seconds, 2)
+    }
+
     // MARK: bad input
 
     func testBadInputFailsAsInEtcdctlAndAppliesNothing() throws {

@@ -32,9 +32,11 @@ enum AlarmCommands {
         let output = MaintenanceOutput.alarmDisarm
         let format = try ctx.format(for: output)
         let client = try ctx.makeClient()
+        let deadline = CommandDeadline(milliseconds: ctx.commandTimeoutMilliseconds)
         // As etcd's client: list, then deactivate each alarm listed; the reply is the alarms deactivated.
         var disarmed = AlarmResponse()
         for alarm in try client.unary(AlarmRequest(action: .get)).alarms {
+            deadline.limit(client)
             let reply = try client.unary(AlarmRequest(action: .deactivate, memberID: alarm.memberID, alarm: alarm.alarm))
             disarmed.alarms += reply.alarms
         }

@@ -1,6 +1,5 @@
 import EtchGateway
 import EtchOutput
-import EtchTransport
 
 /// `etch move-leader <member>`: hands the leadership to another member.
 enum MoveLeaderCommand {
@@ -23,7 +22,7 @@ enum MoveLeaderCommand {
             try client.unary(MemberListRequest()).members.map { ($0.name, $0.ID) }
         }, badID: { CLIError(.badArgs, $0.message) })
         // One command timeout for the statuses and the transfer, as etcdctl's one context.
-        let deadline = monotonicNanoseconds() + UInt64(ctx.commandTimeoutMilliseconds) * 1_000_000
+        let deadline = CommandDeadline(milliseconds: ctx.commandTimeoutMilliseconds)
         let targets = try ctx.endpointTargets(cluster: false, client: client)
         let statuses = client.fanOut(targets.map(\.endpoint)) { single throws(GatewayError) in
             try single.unary(StatusRequest())
@@ -33,8 +32,7 @@ enum MoveLeaderCommand {
             let status = try r.result.get()
             guard let header = status.header, header.memberID == status.leader else { continue }
             let leader = client.single(r.endpoint)
-            let left = deadline > monotonicNanoseconds() ? (deadline - monotonicNanoseconds()) / 1_000_000 : 0
-            leader.commandTimeoutMilliseconds = max(1, Int(left))
+            deadline.limit(leader)
             let reply = try leader.unary(MoveLeaderRequest(targetID: target))
             try ctx.emit(LeaderMove(leader: status.leader, target: target, response: reply), output, as: format)
             return .success
