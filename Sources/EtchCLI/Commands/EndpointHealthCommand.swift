@@ -11,7 +11,7 @@ enum EndpointHealthCommand {
         Reads the key "health" (linearizable, so it goes through consensus) on every endpoint at once; an endpoint \
         that answers, or refuses with permission denied, is healthy. -w simple reports on stderr, as etcdctl does, \
         in the order the answers came; any unhealthy endpoint makes it exit 1 (`Error: unhealthy cluster`). \
-        With --wait D (etch only), checks again, every second at most, until every endpoint is healthy (exit 0) or \
+        With --wait D (etch only), checks again, at least once a second, until every endpoint is healthy (exit 0) or \
         D runs out: then exit 124 if some endpoint never answered at all (no connection could be made), or 7 if \
         every endpoint answered but some are unhealthy (no leader, an error). The last round is printed.
         """,
