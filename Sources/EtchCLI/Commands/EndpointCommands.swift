@@ -8,7 +8,7 @@ enum EndpointCommands {
 
     static let spec = CommandSpec.group(
         "endpoint", summary: "Endpoint related commands",
-        description: "Checks each endpoint on its own: health (a linearizable read) and status (version, database size, leader, raft indexes, alarms). With --cluster, the endpoints are the client URLs of every member, from the member list.",
+        description: "Checks each endpoint on its own: health (a linearizable read) and status (version, database size, leader, raft indexes, alarms). With --cluster, the endpoints are the client URLs of every member, from the member list. `health --wait D` (etch only) checks until every endpoint is healthy or D runs out (exit 124: some endpoint never answered; 7: all answered, some unhealthy).",
         flags: [cluster],
         [EndpointHealthCommand.spec, status, hashkv])
 
