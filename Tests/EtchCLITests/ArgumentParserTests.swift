@@ -96,6 +96,14 @@ final class ArgumentParserTests: XCTestCase {
         XCTAssertEqual(Registry.lookup("ver"), .found("version"))
         XCTAssertEqual(Registry.lookup("compact"), .found("compaction"))
         XCTAssertEqual(Registry.lookup("tx"), .notImplemented("txn"))
+        XCTAssertEqual(Registry.lookup("al"), .found("alarm"))
+        XCTAssertEqual(Registry.lookup("def"), .found("defrag"))
+        XCTAssertEqual(Registry.lookup("en"), .found("endpoint"))
+        XCTAssertEqual(Registry.lookup("mov"), .found("move-leader"))
+        if case let .unknown(s) = Registry.lookup("m") { XCTAssertEqual(s, ["move-leader", "member", "make-mirror", "migrate"], "ambiguous, in etcdctl's order") } else { XCTFail("m is ambiguous") }
+        XCTAssertEqual(Registry.resolve(["endpoint", "he"])?.path, ["endpoint", "health"])
+        XCTAssertEqual(Registry.resolve(["endpoint", "he"])?.inherited.map(\.name), ["cluster"], "--cluster is inherited, as cobra's persistent flag")
+        XCTAssertEqual(Registry.resolve(["alarm", "d"])?.path, ["alarm", "disarm"])
         if case let .unknown(s) = Registry.lookup("de") { XCTAssertEqual(s, ["get", "del", "defrag"], "as etcdctl suggests") } else { XCTFail("de is ambiguous") }
         if case let .unknown(s) = Registry.lookup("gett") { XCTAssertEqual(s, ["get"]) } else { XCTFail("gett is unknown") }
         if case let .unknown(s) = Registry.lookup("Get") { XCTAssertEqual(s, ["get", "put", "del"]) } else { XCTFail("Get is unknown") }

@@ -147,11 +147,13 @@ final class MaintenanceCommandTests: XCTestCase {
             let (_, got) = try same(all + ["endpoint", "status", "-w", format])
             XCTAssertTrue(got.stderr.hasPrefix("Failed to get the status of endpoint \(dead.endpoint) ("), got.stderr)
             XCTAssertLessThan(got.seconds, 3.5)
+            XCTAssertEqual(errorLines(got), ["Error: failed to get the status of 1 of 3 endpoints: \(dead.endpoint)"])
         }
         let (_, defrag) = try same(all + ["defrag"])
         XCTAssertEqual(defrag.status, 1)
         XCTAssertEqual(defrag.out, live.map { "Finished defragmenting etcd member[\($0.endpoint)]\n" }.joined())
         XCTAssertTrue(defrag.stderr.hasPrefix("Failed to defragment etcd member[\(dead.endpoint)] ("), defrag.stderr)
+        XCTAssertEqual(errorLines(defrag), ["Error: failed to defragment 1 of 3 members: \(dead.endpoint)"])
 
         // --wait: every endpoint answered but one is not healthy (no leader left): 7; one never answered: 124.
         let other = cluster.members[followers[1]], last = cluster.members[leaderIndex]
@@ -338,6 +340,7 @@ final class MaintenanceCommandTests: XCTestCase {
             XCTAssertNotEqual(o.status, 0, "\(args)")
             XCTAssertLessThan(o.seconds, 3.5, "\(args) within --dial-timeout 1s + --command-timeout 2s")
             XCTAssertTrue((o.stderr + o.out).contains("http://\(silent)"), "\(args) names the endpoint: \(o.stderr)")
+            XCTAssertEqual(errorLines(o).count, 1, "\(args): \(o.stderr)")
         }
         let waited = try et(ep + ["endpoint", "health", "--wait", "1s"])
         XCTAssertEqual(waited.status, 7, "it takes connections: reachable, not healthy: \(waited.stderr)")

@@ -155,6 +155,7 @@ final class ShellIntegrationTests: XCTestCase {
         XCTAssertEqual(got[7], ["watch", "wait"])
         XCTAssertEqual(Array(got[8].prefix(3)), ["get", "put", "del"])
         XCTAssertTrue(got[8].contains("member") && got[8].contains("watch") && got[8].contains("wait"), "\(got[8])")
+        XCTAssertTrue(["alarm", "defrag", "endpoint", "move-leader"].allSatisfy(got[8].contains), "\(got[8])")
         XCTAssertEqual(got[9], ["--rev"])
         XCTAssertEqual(got[10], ["list", "add", "remove", "update", "promote"], "a parent completes its subcommands")
         XCTAssertEqual(got[11], ["list"])

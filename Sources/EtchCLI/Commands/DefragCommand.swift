@@ -5,7 +5,7 @@ import EtchOutput
 enum DefragCommand {
     static let spec = CommandSpec(
         name: "defrag", summary: "Defragments the storage of the etcd members with given endpoints", arguments: "",
-        description: "Defragments each endpoint's backend database in turn, one member at a time as etcdctl does (a member defragmenting does not serve), printing `Finished defragmenting etcd member[<endpoint>]` in every output format. A member that fails is reported on stderr (`Failed to defragment etcd member[<endpoint>] (why)`), the others are still defragmented, and the exit code is 1. Each member gets --command-timeout: give a longer one for a large database. --data-dir (defragmenting a stopped member's files) is not supported by etch.",
+        description: "Defragments each endpoint's backend database in turn, one member at a time as etcdctl does (a member defragmenting does not serve), printing `Finished defragmenting etcd member[<endpoint>]` in every output format. A member that fails is reported on stderr (`Failed to defragment etcd member[<endpoint>] (why)`), the others are still defragmented, and the exit code is 1, after an `Error:` line naming the members that failed. Each member gets --command-timeout: give a longer one for a large database. --data-dir (defragmenting a stopped member's files) is not supported by etch.",
         examples: [("etch defrag --cluster", "defragment every member"),
                    ("etch defrag --endpoints 10.0.0.1:2379 --command-timeout 60s", "defragment one large member")],
         flags: [EndpointCommands.cluster,
@@ -19,20 +19,24 @@ enum DefragCommand {
         let output = MaintenanceOutput.defrag
         let format = try ctx.format(for: output)
         let client = try ctx.makeClient()
-        var failures = 0
+        var failed: [String] = []
+        let targets = try ctx.endpointTargets(cluster: ctx.arguments.bool("cluster"), client: client)
         // One member at a time, each on its own connection.
-        for target in try ctx.endpointTargets(cluster: ctx.arguments.bool("cluster"), client: client) {
+        for target in targets {
             do {
                 _ = try client.single(target.endpoint).unary(DefragmentRequest())
                 try ctx.emit(target.display, output, as: format)
                 ctx.stdout.flush()
             } catch let error as GatewayError {
-                failures += 1
+                failed.append(target.display)
                 ctx.stderr.append("Failed to defragment etcd member[\(target.display)] (\(error.message))\n")
                 ctx.stderr.flush()
             }
         }
-        // As etcdctl: the failures are the stderr lines above, with no `Error:` line of their own.
-        return failures == 0 ? .success : .error
+        // etcdctl exits 1 after its stderr lines alone; etch adds the one `Error:` line every failure has.
+        guard failed.isEmpty else {
+            throw CLIError(.error, "failed to defragment \(failed.count) of \(targets.count) members: \(failed.joined(separator: ", "))")
+        }
+        return .success
     }
 }

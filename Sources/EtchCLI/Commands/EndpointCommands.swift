@@ -14,7 +14,7 @@ enum EndpointCommands {
 
     static let status = CommandSpec(
         name: "status", summary: "Prints out the status of endpoints specified in `--endpoints` flag", arguments: "",
-        description: "When --write-out is set to simple, this command prints out comma-separated status lists for each endpoint. The items in the lists are endpoint, ID, version, db size, is leader, is learner, raft term, raft index, raft applied index, errors. All endpoints are asked at once; one that fails is reported on stderr (`Failed to get the status of endpoint X (why)`), the others are printed, and the exit code is 1.",
+        description: "When --write-out is set to simple, this command prints out comma-separated status lists for each endpoint. The items in the lists are endpoint, ID, version, db size, is leader, is learner, raft term, raft index, raft applied index, errors. All endpoints are asked at once; one that fails is reported on stderr (`Failed to get the status of endpoint X (why)`), the others are printed, and the exit code is 1, after an `Error:` line naming the endpoints that failed.",
         examples: [("etch endpoint status -w table", "every endpoint's status as a table"),
                    ("etch endpoint status --cluster -w jsonl | jq -r 'select(.leader == .member_id) | .endpoint'", "the leader's client URL")],
         flags: [],
@@ -29,19 +29,22 @@ enum EndpointCommands {
             try single.unary(StatusRequest())
         }
         var list: [EndpointStatus] = []
-        var failed = false
+        var failed: [String] = []
         for (target, r) in zip(targets, results) {
             switch r.result {
             case let .success(status): list.append(EndpointStatus(endpoint: target.display, status: status))
             case let .failure(error):
-                failed = true
+                failed.append(target.display)
                 ctx.stderr.append("Failed to get the status of endpoint \(target.display) (\(error.message))\n")
             }
         }
         ctx.stderr.flush()
         try ctx.emit(list, output, as: format)
-        // As etcdctl: the failures are the stderr lines above, with no `Error:` line of their own.
-        return failed ? .error : .success
+        // etcdctl exits 1 after its stderr lines alone; etch adds the one `Error:` line every failure has.
+        guard failed.isEmpty else {
+            throw CLIError(.error, "failed to get the status of \(failed.count) of \(targets.count) endpoints: \(failed.joined(separator: ", "))")
+        }
+        return .success
     }
 
     static let hashkv = CommandSpec(
