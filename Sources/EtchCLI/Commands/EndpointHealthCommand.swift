@@ -56,6 +56,19 @@ enum EndpointHealthCommand {
         }
     }
 
+    /// The error a `--wait` that ran out ends with: 124 when some endpoint (or, with --cluster, the member list)
+    /// never answered, else 7.
+    static func waitFailure(_ round: [(EndpointHealth, Verdict)], listFailure: (Verdict, String)?, waited: String) -> CLIError {
+        let prefix = "unhealthy cluster after waiting \(waited): "
+        if let (verdict, why) = listFailure {
+            return CLIError(verdict == .unreachable ? .timedOut : .unhealthy, prefix + why)
+        }
+        let silent = round.filter { $0.1 == .unreachable }.map(\.0.endpoint)
+        if !silent.isEmpty { return CLIError(.timedOut, prefix + "no answer from \(silent.joined(separator: ", "))") }
+        let sick = round.filter { $0.1 == .unhealthy }.map(\.0.endpoint)
+        return CLIError(.unhealthy, prefix + "\(sick.joined(separator: ", ")) reachable but not healthy")
+    }
+
     /// etcdctl prints `simple` on stderr, the other formats on stdout.
     static func emit(_ ctx: Context, _ list: [EndpointHealth], _ format: OutputFormat) throws {
         let out = format == .simple ? ctx.stderr : ctx.stdout
@@ -101,15 +114,7 @@ enum EndpointHealthCommand {
             }
             if monotonicNanoseconds() >= deadline {
                 try emit(ctx, round.map(\.0), format)
-                let silent = round.filter { $0.1 == .unreachable }.map(\.0.endpoint)
-                let sick = round.filter { $0.1 == .unhealthy }.map(\.0.endpoint)
-                if let (verdict, why) = listFailure {
-                    throw CLIError(verdict == .unreachable ? .timedOut : .unhealthy, "unhealthy cluster after waiting \(waitText): \(why)")
-                }
-                if !silent.isEmpty {
-                    throw CLIError(.timedOut, "unhealthy cluster after waiting \(waitText): no answer from \(silent.joined(separator: ", "))")
-                }
-                throw CLIError(.unhealthy, "unhealthy cluster after waiting \(waitText): \(sick.joined(separator: ", ")) reachable but not healthy")
+                throw waitFailure(round, listFailure: listFailure, waited: waitText)
             }
             let rest = Int((deadline - monotonicNanoseconds()) / 1_000_000)
             Backoff.sleep(milliseconds: min(pause, max(1, rest)))
