@@ -18,12 +18,12 @@ function __etch_state
             set skip 0
         else if test $dashdash = 0; and test "$w" = --
             set dashdash 1
-        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --resync --max-events --timeout --retry-timeout --for --peer-urls
+        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls
             set skip 1
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]
                 set command $w
-            else if test $operands = 0; and contains -- $command member
+            else if test $operands = 0; and contains -- $command alarm endpoint member
                 set command $command/$w
             else
                 set operands (math $operands + 1)
@@ -77,9 +77,13 @@ complete -c etch -f
 complete -c etch -n 'not __etch_state >/dev/null' -a get -d 'Gets the key or a range of keys'
 complete -c etch -n 'not __etch_state >/dev/null' -a put -d 'Puts the given key into the store'
 complete -c etch -n 'not __etch_state >/dev/null' -a del -d 'Removes the specified key or range of keys [key, range_end)'
+complete -c etch -n 'not __etch_state >/dev/null' -a compaction -d 'Compacts the event history in etcd'
+complete -c etch -n 'not __etch_state >/dev/null' -a alarm -d 'Alarm related commands'
+complete -c etch -n 'not __etch_state >/dev/null' -a defrag -d 'Defragments the storage of the etcd members with given endpoints'
+complete -c etch -n 'not __etch_state >/dev/null' -a endpoint -d 'Endpoint related commands'
+complete -c etch -n 'not __etch_state >/dev/null' -a move-leader -d 'Transfers leadership to another etcd cluster member'
 complete -c etch -n 'not __etch_state >/dev/null' -a watch -d 'Watches events stream on keys or prefixes'
 complete -c etch -n 'not __etch_state >/dev/null' -a wait -d 'Waits until a key or range meets a condition (exists, deleted, value=V, changed)'
-complete -c etch -n 'not __etch_state >/dev/null' -a compaction -d 'Compacts the event history in etcd'
 complete -c etch -n 'not __etch_state >/dev/null' -a member -d 'Membership related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a version -d 'Prints the version of etch and of the server'
 complete -c etch -n 'not __etch_state >/dev/null' -a help -d 'Help about any command'
@@ -129,6 +133,40 @@ complete -c etch -n '__etch_using del' -l from-key -d 'delete keys that are grea
 complete -c etch -n '__etch_using del' -l prefix -d 'delete keys with matching prefix'
 complete -c etch -n '__etch_using del' -l prev-kv -d 'return deleted key-value pairs'
 
+# compaction
+complete -c etch -n '__etch_using compaction' -l physical -d '\'true\' to wait for compaction to physically remove all old revisions'
+
+# alarm
+complete -c etch -n '__etch_using alarm' -a disarm -d 'Disarms all alarms'
+complete -c etch -n '__etch_using alarm' -a list -d 'Lists all alarms'
+
+# alarm disarm
+
+# alarm list
+
+# defrag
+complete -c etch -n '__etch_using defrag' -l cluster -d 'use all endpoints from the cluster member list'
+complete -c etch -n '__etch_using defrag' -l data-dir -r -F -d 'Optional. If present, defragments a data directory not in use by etcd'
+
+# endpoint
+complete -c etch -n '__etch_using endpoint' -a health -d 'Checks the healthiness of endpoints specified in `--endpoints` flag'
+complete -c etch -n '__etch_using endpoint' -a status -d 'Prints out the status of endpoints specified in `--endpoints` flag'
+complete -c etch -n '__etch_using endpoint' -a hashkv -d 'Prints the KV history hash for each endpoint in --endpoints (not in etch yet)'
+complete -c etch -n '__etch_using endpoint' -l cluster -d 'use all endpoints from the cluster member list'
+
+# endpoint health
+complete -c etch -n '__etch_using endpoint/health' -l wait -x -d 'etch only: check again until every endpoint is healthy or this long has passed'
+complete -c etch -n '__etch_using endpoint/health' -l cluster -d 'use all endpoints from the cluster member list'
+
+# endpoint status
+complete -c etch -n '__etch_using endpoint/status' -l cluster -d 'use all endpoints from the cluster member list'
+
+# endpoint hashkv
+complete -c etch -n '__etch_using endpoint/hashkv' -l rev -x -d 'maximum revision to hash'
+complete -c etch -n '__etch_using endpoint/hashkv' -l cluster -d 'use all endpoints from the cluster member list'
+
+# move-leader
+
 # watch
 complete -c etch -n '__etch_using watch' -s i -l interactive -d 'Interactive mode'
 complete -c etch -n '__etch_using watch' -l prefix -d 'Watch on a prefix if prefix is set'
@@ -146,9 +184,6 @@ complete -c etch -n '__etch_using wait' -l for -x -a 'exists deleted value= chan
 complete -c etch -n '__etch_using wait' -l prefix -d 'Wait on every key with the prefix <key>'
 complete -c etch -n '__etch_using wait' -s q -l quiet -d 'Print nothing; only the exit code tells'
 complete -c etch -n '__etch_using wait' -l timeout -x -d 'Give up with exit code 124 after this long'
-
-# compaction
-complete -c etch -n '__etch_using compaction' -l physical -d '\'true\' to wait for compaction to physically remove all old revisions'
 
 # member
 complete -c etch -n '__etch_using member' -a list -d 'Lists all members in the cluster'
@@ -173,7 +208,7 @@ complete -c etch -n '__etch_using member/update' -l peer-urls -x -d 'comma separ
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del watch wait compaction member version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del compaction alarm defrag endpoint move-leader watch wait member version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'
