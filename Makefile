@@ -10,7 +10,7 @@ ETCD35_DIR = /usr/local/lib/etch/etcd-3.5.1
 ETCD35 = $(ETCD35_DIR)/bin/etcd
 export ETCD35_DIR
 
-.PHONY: all deps build release test unit integration demo bench bench-watch clean man completions install install-files uninstall
+.PHONY: all deps build release test unit integration integration-runs integration-one demo bench bench-watch clean man completions install install-files uninstall
 
 all: release
 
@@ -23,17 +23,35 @@ build: deps
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-# Unit tests (no network) and integration tests (real etcd processes on loopback, compared with etcdctl).
+# Unit tests (no network), then the integration tests (real etcd processes on loopback, compared with Debian's
+# etcdctl 3.4.23) twice: against etcd 3.4.23, then against etcd 3.5.1. Both runs go ahead even if the first fails.
 test: deps
-	$(SWIFT) build
-	ETCH_BINARY=$(CURDIR)/.build/debug/etch $(SWIFT) test
+	$(SWIFT) build --build-tests
+	ETCH_BINARY=$(CURDIR)/.build/debug/etch $(SWIFT) test --skip-build --skip IntegrationTests
+	@$(MAKE) --no-print-directory integration-runs
 
 unit: deps
 	$(SWIFT) test --skip IntegrationTests
 
 integration: deps
-	$(SWIFT) build
-	ETCH_BINARY=$(CURDIR)/.build/debug/etch $(SWIFT) test --filter IntegrationTests
+	$(SWIFT) build --build-tests
+	@$(MAKE) --no-print-directory integration-runs
+
+integration-runs:
+	@rc=0; \
+	$(MAKE) --no-print-directory integration-one SERVER=$(ETCD34) SERVER_VERSION=3.4.23 || rc=1; \
+	$(MAKE) --no-print-directory integration-one SERVER=$(ETCD35) SERVER_VERSION=3.5.1 || rc=1; \
+	exit $$rc
+
+# One run of the integration tests against the etcd binary SERVER, which must be etcd SERVER_VERSION
+# (ServerVersionTests checks it on a running server). The tests read the binary from $$ETCH_TEST_ETCD.
+integration-one:
+	@echo "integration: etcd $(SERVER_VERSION) ($(SERVER))"
+	@start=$$(date +%s); \
+	ETCH_BINARY=$(CURDIR)/.build/debug/etch ETCH_TEST_ETCD=$(SERVER) ETCH_TEST_ETCD_VERSION=$(SERVER_VERSION) \
+		$(SWIFT) test --skip-build --filter IntegrationTests; rc=$$?; \
+	echo "integration: etcd $(SERVER_VERSION) ($(SERVER)): exit $$rc after $$(( $$(date +%s) - start )) s"; \
+	exit $$rc
 
 demo: release
 	@sh scripts/demo.sh $(CURDIR)/$(RELEASE_BIN)
