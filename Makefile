@@ -12,7 +12,7 @@ ETCD35_DIR = /usr/local/lib/etch/etcd-3.5.1
 ETCD35 = $(ETCD35_DIR)/bin/etcd
 export ETCD35_DIR
 
-.PHONY: all deps build release check-release test unit integration integration-runs integration-one demo bench bench-watch clean man completions install install-files uninstall
+.PHONY: all deps deps-e2e build release check-release test unit integration integration-runs integration-one e2e e2e-etcdctl demo bench bench-watch clean man completions install install-files uninstall
 
 all: release
 
@@ -60,6 +60,23 @@ integration-one:
 	echo "integration: etcd $(SERVER_VERSION) ($(SERVER)): exit $$rc after $$(( $$(date +%s) - start )) s"; \
 	exit $$rc
 
+# make e2e: etcd 3.4.23's own etcdctl end-to-end tests (tests/e2e/ctl_v3_*_test.go from Debian's
+# golang-etcd-server-dev, built once into .build-e2e/) with the release etch as etcdctl, against Debian's etcd
+# 3.4.23. Passes when every test or group in scripts/e2e-expected.txt passed; prints a table per group.
+# make e2e-etcdctl: the same suite with the real etcdctl 3.4.23, to check the harness (all but TestCtlV3Migrate
+# must pass). E2E_ARGS passes more options to scripts/e2e.py (--run REGEX, --timeout S, --verbose-failures).
+E2E = python3 scripts/e2e.py --work $(CURDIR)/.build-e2e
+E2E_ARGS ?=
+
+e2e: release deps-e2e
+	@$(E2E) --etcdctl $(CURDIR)/$(RELEASE_BIN) --expected scripts/e2e-expected.txt $(E2E_ARGS)
+
+e2e-etcdctl: deps-e2e
+	@$(E2E) --etcdctl /usr/bin/etcdctl --all-but TestCtlV3Migrate $(E2E_ARGS)
+
+deps-e2e:
+	@sh scripts/install-deps.sh e2e
+
 demo: release
 	@sh scripts/demo.sh $(CURDIR)/$(RELEASE_BIN)
 
@@ -104,4 +121,4 @@ uninstall:
 	rm -f $(BINDIR)/etch $(MAN1DIR)/etch.1 $(BASHDIR)/etch $(ZSHDIR)/_etch $(FISHDIR)/etch.fish
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-e2e
