@@ -31,7 +31,9 @@ import time
 
 SOURCE = "/usr/share/gocode/src/go.etcd.io/etcd"
 PACKAGE = "go.etcd.io/etcd/tests/e2e"
+GO = "/usr/bin/go"  # Debian's golang-go, which the Debian source packages under /usr/share/gocode build with
 PR_SET_CHILD_SUBREAPER = 36
+CURRENT = []  # the test process running now
 
 
 def log(msg):
@@ -55,7 +57,7 @@ def build_suite(work):
     env = dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOFLAGS="", GOPROXY="off",
                GOCACHE=os.path.join(work, "gocache"), CGO_ENABLED="1")
     start = time.time()
-    subprocess.run(["go", "test", "-c", "-o", binary + ".new", PACKAGE], env=env, cwd=work, check=True)
+    subprocess.run([GO, "test", "-c", "-o", binary + ".new", PACKAGE], env=env, cwd=work, check=True)
     os.replace(binary + ".new", binary)
     with open(stamp, "w") as f:
         f.write(want)
@@ -167,12 +169,14 @@ def run_one(binary, root, test, timeout, logdir):
     with open(logpath, "wb") as out:
         p = subprocess.Popen(args, cwd=os.path.join(root, "tests/e2e"), env=env, stdin=subprocess.DEVNULL,
                              stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        CURRENT[:] = [p]
         try:
             p.wait(timeout=timeout + 30)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
             note = "killed after %d s" % (timeout + 30)
+        CURRENT[:] = []
     seconds = time.time() - start
     left = reap_leftovers()
     if left:
@@ -244,6 +248,19 @@ def main():
     os.makedirs(logdir)
     log("e2e: %d TestCtlV3 tests; etcdctl = %s, etcd = %s; logs in %s"
         % (len(tests), opts.etcdctl, opts.etcd, logdir))
+
+    # Interrupted (Ctrl-C, or SIGTERM from a CI timeout): stop the running test's session and whatever the
+    # tests left, which are this process's children, before exiting.
+    def interrupted(signum, frame):
+        if CURRENT:
+            try:
+                os.killpg(CURRENT[0].pid, signal.SIGKILL)
+            except OSError:
+                pass
+        reap_leftovers()
+        sys.exit("e2e: interrupted by signal %d" % signum)
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
 
     results = {}
     start = time.time()

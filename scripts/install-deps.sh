@@ -14,7 +14,7 @@ set -eu
 ETCD35_DIR=${ETCD35_DIR:-/usr/local/lib/etch/etcd-3.5.1}
 ETCD35_VERSION=3.5.1
 
-packages="libcurl4-openssl-dev etcd-server etcd-client curl procps openssl bsdutils bash zsh fish mandoc man-db jq binutils"
+packages="libcurl4-openssl-dev etcd-server etcd-client curl procps openssl bsdutils bash zsh fish mandoc man-db jq binutils python3"
 for a in "$@"; do
     case "$a" in
         e2e) packages="$packages golang-go golang-etcd-server-dev" ;;
@@ -25,7 +25,7 @@ done
 etcd35_ok() {
     [ -x "$ETCD35_DIR/bin/etcd" ] && "$ETCD35_DIR/bin/etcd" --version 2>/dev/null | grep -qx "etcd Version: $ETCD35_VERSION"
 }
-etcd35_ok || packages="$packages python3 python3-pip"
+etcd35_ok || packages="$packages python3-pip"
 
 missing=""
 for p in $packages; do
