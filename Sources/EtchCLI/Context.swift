@@ -138,6 +138,10 @@ public final class Context {
         client.credentials = (name, password ?? "")
         do {
             try client.authenticate()
+        } catch let GatewayError.server(_, message, _) where message.hasSuffix("authentication is not enabled") {
+            // As etcdctl's client: with authentication off, go on without a token (`--user root:pw auth
+            // enable` is how scripts turn it on).
+            client.credentials = nil
         } catch {
             throw CLIError(.badConnection, error.message)
         }

@@ -9,6 +9,9 @@ enum Registry {
         WaitCommand.spec.running(WaitCommand.run),
         CompactionCommand.spec,
         MemberCommands.spec,
+        AuthCommands.spec,
+        UserCommands.spec,
+        RoleCommands.spec,
         VersionCommand.spec.running(VersionCommand.run),
         HelpCommand.spec.running(HelpCommand.run),
         CompletionCommand.spec.running(CompletionCommand.run),
@@ -21,8 +24,8 @@ enum Registry {
 
     /// etcdctl 3.4's other commands: they take part in prefix matching, so `ma` stays ambiguous as it is
     /// there, and naming one says etch lacks it rather than that it does not exist.
-    static let etcdctlOnly = ["alarm", "auth", "check", "defrag", "elect", "endpoint", "lease", "lock", "make-mirror",
-                              "migrate", "move-leader", "role", "snapshot", "txn", "user"]
+    static let etcdctlOnly = ["alarm", "check", "defrag", "elect", "endpoint", "lease", "lock", "make-mirror",
+                              "migrate", "move-leader", "snapshot", "txn"]
 
     /// etcdctl's commands in the order it registers them, which is the order of its suggestions.
     static let etcdctlOrder = ["get", "put", "del", "txn", "compaction", "alarm", "defrag", "endpoint", "move-leader",
