@@ -270,6 +270,54 @@ final class AuthCommandTests: XCTestCase {
                        "--user with authentication off goes on without a token, as etcdctl")
     }
 
+    /// `-w jsonl`, etch's own: one JSON object per line, per user, role or permission, and one per change with
+    /// the header's IDs as strings.
+    func testJSONLinesForEveryCommand() throws {
+        cluster = try EtcdCluster()
+        let e = ["--endpoints", cluster!.endpoint, "-w", "jsonl"]
+        func lines(_ args: [String], stdin: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> [[String: Any]] {
+            let o = try etch(e + args, stdin: stdin.map { Data($0.utf8) })
+            XCTAssertEqual(o.status, 0, "\(args): \(o.stderr)", file: file, line: line)
+            return try o.out.split(separator: "\n").map {
+                try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], "\($0)", file: file, line: line)
+            }
+        }
+        func change(_ args: [String], _ subject: [String: String], stdin: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+            let all = try lines(args, stdin: stdin, file: file, line: line)
+            XCTAssertEqual(all.count, 1, "\(args)", file: file, line: line)
+            guard let o = all.first else { return }
+            for (k, v) in subject { XCTAssertEqual(o[k] as? String, v, "\(args) \(k)", file: file, line: line) }
+            XCTAssertNotNil(o["cluster_id"] as? String, "IDs are strings: \(o)", file: file, line: line)
+            XCTAssertNotNil(o["member_id"] as? String, "\(o)", file: file, line: line)
+            XCTAssertNotNil(o["revision"] as? Int, "\(o)", file: file, line: line)
+        }
+        try change(["user", "add", "alice:pw"], ["user": "alice"])
+        try change(["user", "add", "bob"], ["user": "bob"], stdin: "pw\npw\n")
+        try change(["role", "add", "reader"], ["role": "reader"])
+        try change(["role", "grant-permission", "reader", "read", "/pub/", "--prefix"],
+                   ["role": "reader", "permType": "READ", "key": "/pub/", "range_end": "/pub0"])
+        try change(["role", "grant-permission", "reader", "write", "/w"], ["role": "reader", "permType": "WRITE", "key": "/w", "range_end": ""])
+        try change(["user", "grant-role", "alice", "reader"], ["user": "alice", "role": "reader"])
+        XCTAssertEqual(try lines(["user", "list"]).map { $0["user"] as? String }, ["alice", "bob"])
+        XCTAssertEqual(try lines(["role", "list"]).map { $0["role"] as? String }, ["reader"])
+        XCTAssertEqual(try lines(["user", "get", "alice"]).first?["roles"] as? [String], ["reader"])
+        let perms = try lines(["role", "get", "reader"])
+        XCTAssertEqual(perms.map { $0["key"] as? String }, ["/pub/", "/w"])
+        XCTAssertEqual(perms.map { $0["permType"] as? String }, ["READ", "WRITE"])
+        let detail = try lines(["user", "get", "alice", "--detail"])
+        XCTAssertEqual(detail.count, 1)
+        XCTAssertEqual(detail.first?["role"] as? String, "reader")
+        XCTAssertEqual((detail.first?["perm"] as? [[String: Any]])?.count, 2)
+        try change(["role", "revoke-permission", "reader", "/w"], ["role": "reader", "key": "/w", "range_end": ""])
+        try change(["user", "revoke-role", "alice", "reader"], ["user": "alice", "role": "reader"])
+        try change(["user", "passwd", "alice", "--interactive=false"], ["user": "alice"], stdin: "new\n")
+        try change(["user", "delete", "bob"], ["user": "bob"])
+        try change(["role", "delete", "reader"], ["role": "reader"])
+        try change(["user", "add", "root:rootpw"], ["user": "root"])
+        XCTAssertEqual(try lines(["auth", "enable"]).first?["enabled"] as? Bool, true)
+        XCTAssertEqual(try lines(["--user", "root:rootpw", "auth", "disable"]).first?["enabled"] as? Bool, false)
+    }
+
     /// The password prompt on a real terminal (script(1)): etcdctl's prompts, the same transcript byte for
     /// byte, nothing echoed, and the password works.
     func testPasswordPromptOnATerminal() throws {
