@@ -15,9 +15,9 @@ enum RoleCommands {
         examples: [("etch role add reader", "add the role reader")],
         flags: [],
         run: { ctx in
-            let name = try UserCommands.one(ctx, "role add command requires role name as its argument")
+            let name = try Operands.names(ctx.arguments.positionals, count: 1, usage: "role add command requires role name as its argument")[0]
             return try ctx.unary(AuthRoleAddRequest(name: name),
-                                 AuthOutput.change(UserCommands.line("Role \(name) created"), subject: [("role", .string(name))]))
+                                 AuthOutput.change(RawArgument.bytes("Role \(name) created\n"), subject: [("role", .string(name))]))
         })
 
     static let delete = CommandSpec(
@@ -26,9 +26,9 @@ enum RoleCommands {
         examples: [("etch role delete reader", "delete the role reader")],
         flags: [],
         run: { ctx in
-            let name = try UserCommands.one(ctx, "role delete command requires role name as its argument")
+            let name = try Operands.names(ctx.arguments.positionals, count: 1, usage: "role delete command requires role name as its argument")[0]
             return try ctx.unary(AuthRoleDeleteRequest(role: name),
-                                 AuthOutput.change(UserCommands.line("Role \(name) deleted"), subject: [("role", .string(name))]))
+                                 AuthOutput.change(RawArgument.bytes("Role \(name) deleted\n"), subject: [("role", .string(name))]))
         })
 
     static let get = CommandSpec(
@@ -38,7 +38,7 @@ enum RoleCommands {
                    ("etch role get reader -w jsonl | jq -r 'select(.permType != \"READ\") | .key'", "the keys reader may write")],
         flags: [],
         run: { ctx in
-            let name = try UserCommands.one(ctx, "role get command requires role name as its argument")
+            let name = try Operands.names(ctx.arguments.positionals, count: 1, usage: "role get command requires role name as its argument")[0]
             return try ctx.unary(AuthRoleGetRequest(role: name), AuthOutput.roleGet(name))
         })
 
@@ -71,10 +71,10 @@ enum RoleCommands {
         }
         let type = try permissionType(p[1])
         let (key, end) = try permissionRange(p[2...].map(RawArgument.bytes), prefix: a.bool("prefix"), fromKey: a.bool("from-key"))
-        let name = try UserCommands.text(p[0], "name")
+        let name = try Operands.utf8Text(p[0], "name")
         let perm = Permission(permType: type, key: key, rangeEnd: end)
         return try ctx.unary(AuthRoleGrantPermissionRequest(name: name, perm: perm),
-                             AuthOutput.change(UserCommands.line("Role \(name) updated"),
+                             AuthOutput.change(RawArgument.bytes("Role \(name) updated\n"),
                                                subject: [("role", .string(name))] + AuthOutput.permissionFields(perm)))
     }
 
@@ -95,7 +95,7 @@ enum RoleCommands {
             throw CLIError(.badArgs, "role revoke-permission command requires role name and key [endkey] as its argument")
         }
         let (key, end) = try permissionRange(p[1...].map(RawArgument.bytes), prefix: a.bool("prefix"), fromKey: a.bool("from-key"))
-        let name = try UserCommands.text(p[0], "name")
+        let name = try Operands.utf8Text(p[0], "name")
         return try ctx.unary(AuthRoleRevokePermissionRequest(role: name, key: key, rangeEnd: end),
                              AuthOutput.change(revokedText(role: name, key: RawArgument.bytes(p[1]), rangeEnd: end),
                                                subject: [("role", .string(name)), ("key", .bytes(key)), ("range_end", .bytes(end))]))

@@ -8,9 +8,6 @@ enum UserCommands {
         description: "Adds, deletes, lists and shows users, changes their passwords and grants or revokes their roles. Output as etcdctl's in simple, json and protobuf (and fields where etcdctl has it); -w jsonl gives one object per user. Unlike etcdctl, these commands fail within --dial-timeout and --command-timeout when the server does not answer, naming the endpoint.",
         [add, delete, get, list, passwd, grantRole, revokeRole])
 
-    static let interactive = FlagSpec("interactive", .bool, default: "true",
-                                      "Read password from stdin instead of interactive terminal")
-
     static let add = CommandSpec(
         name: "add", summary: "Adds a new user", arguments: "<user name or user:password> [options]",
         description: "Adds a user. The password comes from the argument after a colon, from --new-user-password (then the argument is the whole name, colons included), or from standard input: asked twice (\"Password of <user>: \" on stdout, as etcdctl, with the terminal's echo off), or with --interactive=false the first word of standard input. --no-password creates a user that can only authenticate with a client certificate (the argument is then the whole name).",
@@ -18,7 +15,7 @@ enum UserCommands {
                    ("etch user add alice:s3cret", "the password after the colon"),
                    ("printf 's3cret' | etch user add alice --interactive=false", "the password from stdin, for scripts"),
                    ("etch user add build-bot --no-password", "a user that authenticates by TLS client certificate")],
-        flags: [interactive,
+        flags: [FlagSpec("interactive", .bool, default: "true", "Read password from stdin instead of interactive terminal"),
                 FlagSpec("new-user-password", .string, "Supply password from the command line flag"),
                 FlagSpec("no-password", .bool, "Create a user without password (CN based auth only)")],
         run: runAdd)
@@ -53,7 +50,7 @@ enum UserCommands {
         let (name, source) = try addArguments(a.positionals, newUserPassword: a.string("new-user-password"),
                                               interactive: a.isSet("interactive") ? a.bool("interactive") : true,
                                               noPassword: a.bool("no-password"))
-        let output = AuthOutput.change(line("User \(name) created"), subject: [("user", .string(try text(name, "user name")))])
+        let output = AuthOutput.change(RawArgument.bytes("User \(name) created\n"), subject: [("user", .string(try Operands.utf8Text(name, "user name")))])
         let format = try ctx.format(for: output)
         var password: [UInt8] = []
         switch source {
@@ -62,7 +59,7 @@ enum UserCommands {
         case .standardInputWord: password = try PasswordInput.readWord()
         case .prompt: password = try PasswordInput.askTwice(name: name, prompts: prompts(ctx, format))
         }
-        let request = AuthUserAddRequest(name: name, password: try passwordText(password), noPassword: source == .none)
+        let request = AuthUserAddRequest(name: name, password: try Operands.password(password), noPassword: source == .none)
         try ctx.emit(try ctx.makeClient().unary(request), output, as: format)
         return .success
     }
@@ -73,9 +70,9 @@ enum UserCommands {
         examples: [("etch user delete alice", "delete alice")],
         flags: [],
         run: { ctx in
-            let name = try one(ctx, "user delete command requires user name as its argument")
+            let name = try Operands.names(ctx.arguments.positionals, count: 1, usage: "user delete command requires user name as its argument")[0]
             return try ctx.unary(AuthUserDeleteRequest(name: name),
-                                 AuthOutput.change(line("User \(name) deleted"), subject: [("user", .string(name))]))
+                                 AuthOutput.change(RawArgument.bytes("User \(name) deleted\n"), subject: [("user", .string(name))]))
         })
 
     static let get = CommandSpec(
@@ -88,7 +85,7 @@ enum UserCommands {
         run: runGet)
 
     static func runGet(_ ctx: Context) throws -> ExitCode {
-        let name = try one(ctx, "user get command requires user name as its argument")
+        let name = try Operands.names(ctx.arguments.positionals, count: 1, usage: "user get command requires user name as its argument")[0]
         guard ctx.arguments.bool("detail") else {
             return try ctx.unary(AuthUserGetRequest(name: name), AuthOutput.userGet(name))
         }
@@ -124,13 +121,13 @@ enum UserCommands {
         run: runPasswd)
 
     static func runPasswd(_ ctx: Context) throws -> ExitCode {
-        let name = try one(ctx, "user passwd command requires user name as its argument")
-        let output = AuthOutput.change(line("Password updated"), subject: [("user", .string(name))])
+        let name = try Operands.names(ctx.arguments.positionals, count: 1, usage: "user passwd command requires user name as its argument")[0]
+        let output = AuthOutput.change(RawArgument.bytes("Password updated\n"), subject: [("user", .string(name))])
         let format = try ctx.format(for: output)
         let interactive = ctx.arguments.isSet("interactive") ? ctx.arguments.bool("interactive") : true
         let password = interactive ? try PasswordInput.askTwice(name: name, prompts: prompts(ctx, format))
                                    : try PasswordInput.readWord()
-        let request = AuthUserChangePasswordRequest(name: name, password: try passwordText(password))
+        let request = AuthUserChangePasswordRequest(name: name, password: try Operands.password(password))
         try ctx.emit(try ctx.makeClient().unary(request), output, as: format)
         return .success
     }
@@ -141,9 +138,10 @@ enum UserCommands {
         examples: [("etch user grant-role alice reader", "alice gets reader's permissions")],
         flags: [],
         run: { ctx in
-            let (user, role) = try two(ctx, "user grant command requires user name and role name as its argument")
+            let names = try Operands.names(ctx.arguments.positionals, count: 2, usage: "user grant command requires user name and role name as its argument")
+            let (user, role) = (names[0], names[1])
             return try ctx.unary(AuthUserGrantRoleRequest(user: user, role: role),
-                                 AuthOutput.change(line("Role \(role) is granted to user \(user)"),
+                                 AuthOutput.change(RawArgument.bytes("Role \(role) is granted to user \(user)\n"),
                                                    subject: [("user", .string(user)), ("role", .string(role))]))
         })
 
@@ -153,44 +151,12 @@ enum UserCommands {
         examples: [("etch user revoke-role alice reader", "alice loses reader's permissions")],
         flags: [],
         run: { ctx in
-            let (user, role) = try two(ctx, "user revoke-role requires user name and role name as its argument")
+            let names = try Operands.names(ctx.arguments.positionals, count: 2, usage: "user revoke-role requires user name and role name as its argument")
+            let (user, role) = (names[0], names[1])
             return try ctx.unary(AuthUserRevokeRoleRequest(name: user, role: role),
-                                 AuthOutput.change(line("Role \(role) is revoked from user \(user)"),
+                                 AuthOutput.change(RawArgument.bytes("Role \(role) is revoked from user \(user)\n"),
                                                    subject: [("user", .string(user)), ("role", .string(role))]))
         })
-
-    /// The one operand of a command (a user or role name), else etcdctl's error, exit 128.
-    static func one(_ ctx: Context, _ usage: String) throws -> String {
-        guard ctx.arguments.positionals.count == 1 else { throw CLIError(.badArgs, usage) }
-        return try text(ctx.arguments.positionals[0], "name")
-    }
-
-    /// The two operands of a command, else etcdctl's error, exit 128.
-    static func two(_ ctx: Context, _ usage: String) throws -> (String, String) {
-        guard ctx.arguments.positionals.count == 2 else { throw CLIError(.badArgs, usage) }
-        return (try text(ctx.arguments.positionals[0], "name"), try text(ctx.arguments.positionals[1], "name"))
-    }
-
-    /// A name as the gateway can carry it: JSON strings are UTF-8, so a name of other bytes (which etcdctl
-    /// would send as they are) is refused rather than sent changed.
-    static func text(_ s: String, _ what: String) throws -> String {
-        let bytes = RawArgument.bytes(s)
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw CLIError(.badArgs, "the \(what) \(goQuote(s)) is not valid UTF-8, which etcd's JSON gateway cannot carry")
-        }
-        return s
-    }
-
-    /// A password as the gateway can carry it (never shown in the error).
-    static func passwordText(_ bytes: [UInt8]) throws -> String {
-        guard let s = String(validating: bytes, as: UTF8.self) else {
-            throw CLIError(.badArgs, "the password is not valid UTF-8, which etcd's JSON gateway cannot carry")
-        }
-        return s
-    }
-
-    /// A line of simple output, with the raw bytes of any argument in it.
-    static func line(_ s: String) -> [UInt8] { RawArgument.bytes(s + "\n") }
 
     /// Where the password prompts go: stdout, as etcdctl (which has no jsonl), but stderr with -w jsonl so the
     /// JSON lines stay alone on stdout.
