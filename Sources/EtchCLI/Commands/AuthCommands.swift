@@ -18,6 +18,7 @@ enum AuthCommands {
     /// etcd's error when the user root exists but does not have the role root.
     static let rootRoleMissing = "etcdserver: root user does not have root role"
 
+    /// Enables authentication, adding and granting the role root first when etcd says root lacks it.
     static func runEnable(_ ctx: Context) throws -> ExitCode {
         guard ctx.arguments.positionals.isEmpty else {
             throw CLIError(.badArgs, "auth enable command does not accept any arguments")
@@ -59,6 +60,7 @@ enum AuthCommands {
         flags: [],
         run: runStatus)
 
+    /// Asks etcd 3.5+ for the auth status; a 404 from an older server becomes an error that says so.
     static func runStatus(_ ctx: Context) throws -> ExitCode {
         guard ctx.arguments.positionals.isEmpty else {
             throw CLIError(.badArgs, "auth status command does not accept any arguments")

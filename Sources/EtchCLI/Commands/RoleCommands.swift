@@ -63,6 +63,7 @@ enum RoleCommands {
                 FlagSpec("from-key", .bool, "grant a permission of keys that are greater than or equal to the given key using byte compare")],
         run: runGrant)
 
+    /// Checks the arguments as etcdctl does (count, permission type, range), then grants the permission.
     static func runGrant(_ ctx: Context) throws -> ExitCode {
         let a = ctx.arguments
         let p = a.positionals
@@ -88,6 +89,7 @@ enum RoleCommands {
                 FlagSpec("from-key", .bool, "revoke a permission of keys that are greater than or equal to the given key using byte compare")],
         run: runRevoke)
 
+    /// Checks the arguments as etcdctl does, then revokes the permission of exactly that key or range.
     static func runRevoke(_ ctx: Context) throws -> ExitCode {
         let a = ctx.arguments
         let p = a.positionals

@@ -45,6 +45,7 @@ enum UserCommands {
         return (name, .given(RawArgument.bytes(String(arg[arg.index(after: colon)...]))))
     }
 
+    /// Checks the arguments and the format, reads the password where it comes from, then adds the user.
     static func runAdd(_ ctx: Context) throws -> ExitCode {
         let a = ctx.arguments
         let (name, source) = try addArguments(a.positionals, newUserPassword: a.string("new-user-password"),
@@ -84,6 +85,7 @@ enum UserCommands {
         flags: [FlagSpec("detail", .bool, "Show permissions of roles granted to the user")],
         run: runGet)
 
+    /// The user's roles; with --detail, each role as role get prints it (one request per role, as etcdctl).
     static func runGet(_ ctx: Context) throws -> ExitCode {
         let name = try Operands.names(ctx.arguments.positionals, count: 1, usage: "user get command requires user name as its argument")[0]
         guard ctx.arguments.bool("detail") else {
@@ -120,6 +122,7 @@ enum UserCommands {
         flags: [FlagSpec("interactive", .bool, default: "true", "If true, read password from stdin instead of interactive terminal")],
         run: runPasswd)
 
+    /// Reads the new password (asked twice, or the first word of stdin), then changes it.
     static func runPasswd(_ ctx: Context) throws -> ExitCode {
         let name = try Operands.names(ctx.arguments.positionals, count: 1, usage: "user passwd command requires user name as its argument")[0]
         let output = AuthOutput.change(RawArgument.bytes("Password updated\n"), subject: [("user", .string(name))])
