@@ -59,7 +59,10 @@ func flagsFromHelp() throws -> (commands: [String], flags: [String: [HelpFlag]])
 /// Random command lines as raw argv bytes for the real binary.
 struct BinaryCommandLineFuzzer {
     var rng: SplitMix64
+    /// Command paths (`get`, `user add`).
     let commands: [String]
+    /// The top-level commands, in help's order.
+    let topLevel: [String]
     let flags: [String: [HelpFlag]]
     let allFlags: [HelpFlag]
     let endpointValues: [String]
@@ -69,6 +72,12 @@ struct BinaryCommandLineFuzzer {
     init(seed: UInt64, commands: [String], flags: [String: [HelpFlag]], endpointValues: [String]) {
         rng = SplitMix64(seed: seed)
         self.commands = commands
+        var tops: [String] = []
+        for c in commands {
+            let first = String(c.split(separator: " ")[0])
+            if !tops.contains(first) { tops.append(first) }
+        }
+        topLevel = tops
         self.flags = flags
         var seen = Set<String>()
         allFlags = flags.values.flatMap { $0 }.filter { seen.insert($0.name).inserted }
@@ -131,7 +140,9 @@ struct BinaryCommandLineFuzzer {
 
     mutating func commandLine() -> [[UInt8]] {
         plausible = chance(50)
-        let name = pick(commands)
+        // Each top-level command is as likely as any other, whatever number of subcommands it has.
+        let top = pick(topLevel)
+        let name = pick(commands.filter { $0 == top || $0.hasPrefix(top + " ") })
         let path = name.split(separator: " ").map { Array($0.utf8) }
         if plausible {
             var args = path
