@@ -80,7 +80,8 @@ struct BinaryCommandLineFuzzer {
         topLevel = tops
         self.flags = flags
         var seen = Set<String>()
-        allFlags = flags.values.flatMap { $0 }.filter { seen.insert($0.name).inserted }
+        // In the commands' order: a dictionary's order changes from run to run, and so did the cases.
+        allFlags = commands.flatMap { flags[$0] ?? [] }.filter { seen.insert($0.name).inserted }
         self.endpointValues = endpointValues
     }
 
