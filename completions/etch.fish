@@ -18,12 +18,12 @@ function __etch_state
             set skip 0
         else if test $dashdash = 0; and test "$w" = --
             set dashdash 1
-        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls
+        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --new-user-password
             set skip 1
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]
                 set command $w
-            else if test $operands = 0; and contains -- $command alarm endpoint member
+            else if test $operands = 0; and contains -- $command alarm endpoint member auth user role
                 set command $command/$w
             else
                 set operands (math $operands + 1)
@@ -85,6 +85,9 @@ complete -c etch -n 'not __etch_state >/dev/null' -a move-leader -d 'Transfers l
 complete -c etch -n 'not __etch_state >/dev/null' -a watch -d 'Watches events stream on keys or prefixes'
 complete -c etch -n 'not __etch_state >/dev/null' -a wait -d 'Waits until a key or range meets a condition (exists, deleted, value=V, changed)'
 complete -c etch -n 'not __etch_state >/dev/null' -a member -d 'Membership related commands'
+complete -c etch -n 'not __etch_state >/dev/null' -a auth -d 'Enable or disable authentication'
+complete -c etch -n 'not __etch_state >/dev/null' -a user -d 'User related commands'
+complete -c etch -n 'not __etch_state >/dev/null' -a role -d 'Role related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a version -d 'Prints the version of etch and of the server'
 complete -c etch -n 'not __etch_state >/dev/null' -a help -d 'Help about any command'
 complete -c etch -n 'not __etch_state >/dev/null' -a completion -d 'Prints the shell completion script for bash, zsh or fish'
@@ -205,10 +208,73 @@ complete -c etch -n '__etch_using member/update' -l peer-urls -x -d 'comma separ
 
 # member promote
 
+# auth
+complete -c etch -n '__etch_using auth' -a enable -d 'Enables authentication'
+complete -c etch -n '__etch_using auth' -a disable -d 'Disables authentication'
+complete -c etch -n '__etch_using auth' -a status -d 'Returns authentication status'
+
+# auth enable
+
+# auth disable
+
+# auth status
+
+# user
+complete -c etch -n '__etch_using user' -a add -d 'Adds a new user'
+complete -c etch -n '__etch_using user' -a delete -d 'Deletes a user'
+complete -c etch -n '__etch_using user' -a get -d 'Gets detailed information of a user'
+complete -c etch -n '__etch_using user' -a list -d 'Lists all users'
+complete -c etch -n '__etch_using user' -a passwd -d 'Changes password of user'
+complete -c etch -n '__etch_using user' -a grant-role -d 'Grants a role to a user'
+complete -c etch -n '__etch_using user' -a revoke-role -d 'Revokes a role from a user'
+
+# user add
+complete -c etch -n '__etch_using user/add' -l interactive -d 'Read password from stdin instead of interactive terminal'
+complete -c etch -n '__etch_using user/add' -l new-user-password -x -d 'Supply password from the command line flag'
+complete -c etch -n '__etch_using user/add' -l no-password -d 'Create a user without password'
+
+# user delete
+
+# user get
+complete -c etch -n '__etch_using user/get' -l detail -d 'Show permissions of roles granted to the user'
+
+# user list
+
+# user passwd
+complete -c etch -n '__etch_using user/passwd' -l interactive -d 'If true, read password from stdin instead of interactive terminal'
+
+# user grant-role
+
+# user revoke-role
+
+# role
+complete -c etch -n '__etch_using role' -a add -d 'Adds a new role'
+complete -c etch -n '__etch_using role' -a delete -d 'Deletes a role'
+complete -c etch -n '__etch_using role' -a get -d 'Gets detailed information of a role'
+complete -c etch -n '__etch_using role' -a list -d 'Lists all roles'
+complete -c etch -n '__etch_using role' -a grant-permission -d 'Grants a key to a role'
+complete -c etch -n '__etch_using role' -a revoke-permission -d 'Revokes a key from a role'
+
+# role add
+
+# role delete
+
+# role get
+
+# role list
+
+# role grant-permission
+complete -c etch -n '__etch_using role/grant-permission' -l prefix -d 'grant a prefix permission'
+complete -c etch -n '__etch_using role/grant-permission' -l from-key -d 'grant a permission of keys that are greater than or equal to the given key using byte compare'
+
+# role revoke-permission
+complete -c etch -n '__etch_using role/revoke-permission' -l prefix -d 'revoke a prefix permission'
+complete -c etch -n '__etch_using role/revoke-permission' -l from-key -d 'revoke a permission of keys that are greater than or equal to the given key using byte compare'
+
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del compaction alarm defrag endpoint move-leader watch wait member version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del compaction alarm defrag endpoint move-leader watch wait member auth user role version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'

@@ -63,7 +63,7 @@ public enum GoQuote {
     }
 
     /// Decodes one well-formed UTF-8 sequence (no overlongs, no surrogates) as Go's utf8.DecodeRune does.
-    static func decodeScalar(_ b: [UInt8], at i: Int) -> (Unicode.Scalar, Int)? {
+    public static func decodeScalar(_ b: [UInt8], at i: Int) -> (Unicode.Scalar, Int)? {
         let c0 = b[i]
         func cont(_ k: Int) -> UInt32? {
             guard i + k < b.count, b[i + k] & 0xC0 == 0x80 else { return nil }

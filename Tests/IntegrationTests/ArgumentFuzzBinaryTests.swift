@@ -11,25 +11,35 @@ struct HelpFlag {
 }
 
 /// The commands and flags the etch binary documents, read from `etch --help` and `etch help <command>`, so the
-/// fuzzer uses exactly the names users see.
+/// fuzzer uses exactly the names users see. A parent (`member`, `user`) is replaced by its subcommands, as
+/// paths (`user add`), so the runs reach the commands themselves rather than the parent's help.
 func flagsFromHelp() throws -> (commands: [String], flags: [String: [HelpFlag]]) {
     func lines(_ args: [String]) throws -> [Substring] {
         let r = try etch(args)
         guard r.status == 0 else { throw NSError(domain: "etch-tests", code: 1, userInfo: [NSLocalizedDescriptionKey: "etch \(args) failed: \(r.stderr)"]) }
         return r.out.split(separator: "\n")
     }
-    var commands: [String] = []
-    var inCommands = false
-    for line in try lines(["--help"]) {
-        if line == "Commands:" { inCommands = true; continue }
-        if inCommands {
-            guard line.hasPrefix("  "), let name = line.split(separator: " ").first else { break }
-            commands.append(String(name))
+    /// The names under `Commands:` in a help text.
+    func commandNames(_ help: [Substring]) -> [String] {
+        var names: [String] = []
+        var inCommands = false
+        for line in help {
+            if line == "Commands:" { inCommands = true; continue }
+            if inCommands {
+                guard line.hasPrefix("  "), let name = line.split(separator: " ").first else { break }
+                names.append(String(name))
+            }
         }
+        return names
+    }
+    var commands: [String] = []
+    for name in commandNames(try lines(["--help"])) {
+        let subcommands = commandNames(try lines(["help", name]))
+        commands += subcommands.isEmpty ? [name] : subcommands.map { "\(name) \($0)" }
     }
     var flags: [String: [HelpFlag]] = [:]
     for command in commands {
-        for line in try lines(["help", command]) {
+        for line in try lines(["help"] + command.split(separator: " ").map(String.init)) {
             // "  -w, --write-out string   usage" or "      --prefix   usage"
             let words = line.split(separator: " ", omittingEmptySubsequences: true)
             guard let first = words.first, first.hasPrefix("-") else { continue }
@@ -49,7 +59,10 @@ func flagsFromHelp() throws -> (commands: [String], flags: [String: [HelpFlag]])
 /// Random command lines as raw argv bytes for the real binary.
 struct BinaryCommandLineFuzzer {
     var rng: SplitMix64
+    /// Command paths (`get`, `user add`).
     let commands: [String]
+    /// The top-level commands, in help's order.
+    let topLevel: [String]
     let flags: [String: [HelpFlag]]
     let allFlags: [HelpFlag]
     let endpointValues: [String]
@@ -59,9 +72,16 @@ struct BinaryCommandLineFuzzer {
     init(seed: UInt64, commands: [String], flags: [String: [HelpFlag]], endpointValues: [String]) {
         rng = SplitMix64(seed: seed)
         self.commands = commands
+        var tops: [String] = []
+        for c in commands {
+            let first = String(c.split(separator: " ")[0])
+            if !tops.contains(first) { tops.append(first) }
+        }
+        topLevel = tops
         self.flags = flags
         var seen = Set<String>()
-        allFlags = flags.values.flatMap { $0 }.filter { seen.insert($0.name).inserted }
+        // In the commands' order: a dictionary's order changes from run to run, and so did the cases.
+        allFlags = commands.flatMap { flags[$0] ?? [] }.filter { seen.insert($0.name).inserted }
         self.endpointValues = endpointValues
     }
 
@@ -121,14 +141,17 @@ struct BinaryCommandLineFuzzer {
 
     mutating func commandLine() -> [[UInt8]] {
         plausible = chance(50)
-        let name = pick(commands)
+        // Each top-level command is as likely as any other, whatever number of subcommands it has.
+        let top = pick(topLevel)
+        let name = pick(commands.filter { $0 == top || $0.hasPrefix(top + " ") })
+        let path = name.split(separator: " ").map { Array($0.utf8) }
         if plausible {
-            var args = [Array(name.utf8)]
+            var args = path
             for _ in 0..<int(4) { args += flagTokens(flags[name] ?? allFlags) }
             for _ in 0..<int(3) { args.insert(chance(70) ? Array(pick(["k", "/jobs/", "z", "value"]).utf8) : rawBytes(1 + int(8)), at: 1 + int(args.count)) }
             return args
         }
-        var args: [[UInt8]] = [Array((chance(90) ? name : pick(["ge", "w", "de", "txn", "lease", "xyz", "GET"])).utf8)]
+        var args: [[UInt8]] = chance(90) ? path : [Array(pick(["ge", "w", "de", "txn", "lease", "xyz", "GET"]).utf8)]
         let pool = flags[name] ?? allFlags
         for _ in 0..<int(6) {
             switch int(10) {

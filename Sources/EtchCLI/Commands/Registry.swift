@@ -13,6 +13,9 @@ enum Registry {
         WatchCommand.spec.running(WatchCommand.run),
         WaitCommand.spec.running(WaitCommand.run),
         MemberCommands.spec,
+        AuthCommands.spec,
+        UserCommands.spec,
+        RoleCommands.spec,
         VersionCommand.spec.running(VersionCommand.run),
         HelpCommand.spec.running(HelpCommand.run),
         CompletionCommand.spec.running(CompletionCommand.run),
@@ -25,8 +28,7 @@ enum Registry {
 
     /// etcdctl 3.4's other commands: they take part in prefix matching, so `ma` stays ambiguous as it is
     /// there, and naming one says etch lacks it rather than that it does not exist.
-    static let etcdctlOnly = ["auth", "check", "elect", "lease", "lock", "make-mirror", "migrate", "role", "snapshot",
-                              "txn", "user"]
+    static let etcdctlOnly = ["check", "elect", "lease", "lock", "make-mirror", "migrate", "snapshot", "txn"]
 
     /// etcdctl's commands in the order it registers them, which is the order of its suggestions.
     static let etcdctlOrder = ["get", "put", "del", "txn", "compaction", "alarm", "defrag", "endpoint", "move-leader",

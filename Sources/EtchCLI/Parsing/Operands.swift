@@ -56,4 +56,29 @@ enum Operands {
             throw badID
         }
     }
+
+    /// The operands of a command that takes exactly `count` names (users, roles), else etcdctl's `usage`
+    /// error, exit 128. Each must be UTF-8 (`utf8Text`).
+    static func names(_ positionals: [String], count: Int, usage: String) throws(CLIError) -> [String] {
+        guard positionals.count == count else { throw CLIError(.badArgs, usage) }
+        for p in positionals { _ = try utf8Text(p, "name") }
+        return positionals
+    }
+
+    /// Text the gateway can carry: its JSON strings are UTF-8, so an argument of other bytes (which etcdctl
+    /// would send as they are) is refused rather than sent changed.
+    static func utf8Text(_ s: String, _ what: String) throws(CLIError) -> String {
+        guard String(validating: RawArgument.bytes(s), as: UTF8.self) != nil else {
+            throw CLIError(.badArgs, "the \(what) \(goQuote(s)) is not valid UTF-8, which etcd's JSON gateway cannot carry")
+        }
+        return s
+    }
+
+    /// A password as the gateway can carry it; the error never shows it.
+    static func password(_ bytes: [UInt8]) throws(CLIError) -> String {
+        guard let s = String(validating: bytes, as: UTF8.self) else {
+            throw CLIError(.badArgs, "the password is not valid UTF-8, which etcd's JSON gateway cannot carry")
+        }
+        return s
+    }
 }
