@@ -95,7 +95,7 @@ final class ArgumentParserTests: XCTestCase {
         XCTAssertEqual(Registry.lookup("wat"), .found("watch"))
         XCTAssertEqual(Registry.lookup("ver"), .found("version"))
         XCTAssertEqual(Registry.lookup("compact"), .found("compaction"))
-        XCTAssertEqual(Registry.lookup("tx"), .notImplemented("txn"))
+        XCTAssertEqual(Registry.lookup("tx"), .found("txn"))
         XCTAssertEqual(Registry.lookup("al"), .found("alarm"))
         XCTAssertEqual(Registry.lookup("def"), .found("defrag"))
         XCTAssertEqual(Registry.lookup("en"), .found("endpoint"))
