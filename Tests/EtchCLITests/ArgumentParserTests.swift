@@ -228,10 +228,10 @@ final class CommandArgumentTests: XCTestCase {
 
 /// Interactive watch lines, split and interpreted as etcdctl does.
 final class InteractiveWatchTests: XCTestCase {
-    func testArgify() {
-        XCTAssertEqual(Argify.split("watch  --prefix k"), ["watch", "--prefix", "k"])
-        XCTAssertEqual(Argify.split("watch 'a b' \"c\\\"d\""), ["watch", "a b", "c\"d"])
-        XCTAssertEqual(Argify.split(""), [])
+    func testArgify() throws {
+        XCTAssertEqual(try Argify.split("watch  --prefix k"), ["watch", "--prefix", "k"])
+        XCTAssertEqual(try Argify.split("watch 'a b' \"c\\\"d\""), ["watch", "a b", "c\"d"])
+        XCTAssertEqual(try Argify.split(""), [])
     }
 
     func testActions() throws {
