@@ -21,7 +21,7 @@ enum TxnCommand {
         """,
         examples: [
             ("printf 'mod(\"k\") = \"0\"\\n\\nput k first\\n\\nget k\\n\\n' | etch txn", "create k only if it does not exist; else print it"),
-            ("printf 'val(\"cfg\") = \"%s\"\\n\\nput cfg \"%s\"\\n\\n\\n' \"$old\" \"$new\" | etch txn", "compare-and-swap: replace cfg only if nobody changed it"),
+            ("rev=$(etch get cfg -w jsonl | jq .mod_revision); printf 'mod(\"cfg\") = \"%s\"\\n\\nput cfg new\\n\\n\\n' \"$rev\" | etch txn", "compare-and-swap: replace cfg only if nobody changed it since it was read"),
             ("printf 'ver(\"lock\") = \"0\"\\n\\nput lock me --lease=694d77aa9e38260f\\n\\n\\n' | etch txn -w jsonl | jq .succeeded", "take a key if free, as a JSON boolean"),
             ("etch txn -i", "type the transaction, with prompts"),
         ],
