@@ -164,8 +164,9 @@ final class TxnCommandTests: XCTestCase {
         XCTAssertEqual(ge.status, 3)
         XCTAssertEqual(ge.stderr, "Error: invalid txn compare request: mod(\"q\") >= \"1\" (unknown operator \">=\": etcd compares with =, !=, < or >)\n")
 
-        // help in an operation: etcdctl prints the help, then waits forever; etch says the line is invalid.
-        for line in ["help put", "put --help", "get -h k"] {
+        // help (or cobra's completion) in an operation: etcdctl prints it, then waits forever; etch says the line is
+        // invalid.
+        for line in ["help put", "put --help", "get -h k", "c k", "completion bash", "__complete get"] {
             let r = try txn(etchBinary, "\n\(line)\n\n\n", timeout: 5)
             XCTAssertEqual(r.status, 3, line)
             XCTAssertEqual(r.stderr, "Error: invalid txn request: \(line)\n")
