@@ -77,6 +77,7 @@ complete -c etch -f
 complete -c etch -n 'not __etch_state >/dev/null' -a get -d 'Gets the key or a range of keys'
 complete -c etch -n 'not __etch_state >/dev/null' -a put -d 'Puts the given key into the store'
 complete -c etch -n 'not __etch_state >/dev/null' -a del -d 'Removes the specified key or range of keys [key, range_end)'
+complete -c etch -n 'not __etch_state >/dev/null' -a txn -d 'Txn processes all the requests in one transaction'
 complete -c etch -n 'not __etch_state >/dev/null' -a compaction -d 'Compacts the event history in etcd'
 complete -c etch -n 'not __etch_state >/dev/null' -a alarm -d 'Alarm related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a defrag -d 'Defragments the storage of the etcd members with given endpoints'
@@ -135,6 +136,9 @@ complete -c etch -n '__etch_using put' -l prev-kv -d 'return the previous key-va
 complete -c etch -n '__etch_using del' -l from-key -d 'delete keys that are greater than or equal to the given key using byte compare'
 complete -c etch -n '__etch_using del' -l prefix -d 'delete keys with matching prefix'
 complete -c etch -n '__etch_using del' -l prev-kv -d 'return deleted key-value pairs'
+
+# txn
+complete -c etch -n '__etch_using txn' -s i -l interactive -d 'Input transaction in interactive mode'
 
 # compaction
 complete -c etch -n '__etch_using compaction' -l physical -d '\'true\' to wait for compaction to physically remove all old revisions'
@@ -274,7 +278,7 @@ complete -c etch -n '__etch_using role/revoke-permission' -l from-key -d 'revoke
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del compaction alarm defrag endpoint move-leader watch wait member auth user role version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait member auth user role version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'
