@@ -66,7 +66,9 @@ enum HelpRenderer {
         for c in Registry.visible {
             out += "  " + c.name + String(repeating: " ", count: width - c.name.count) + c.summary + "\n"
         }
-        out += "\nRun 'etch <command> --help' for the subcommands of member, endpoint, alarm, auth, user and role.\n"
+        var parents = Registry.visible.filter { !$0.subcommands.isEmpty }.map(\.name)
+        let last = parents.popLast() ?? ""
+        out += "\nRun 'etch <command> --help' for the subcommands of \(parents.joined(separator: ", ")) and \(last).\n"
         out += "\nGlobal options:\n" + flagLines(GlobalFlags.specs + [GlobalFlags.help])
         out += """
 
