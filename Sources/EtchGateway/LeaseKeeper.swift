@@ -140,6 +140,9 @@ public final class LeaseKeeper {
                 if error.isAborted || (stopsOnInterrupt && Interrupt.requested) { return .interrupted }
                 if stopSignal.isStopped { return .stopped }
                 if let end = LeaseKeeper.final(error, endpoint: lastEndpoint) { return end }
+                // Before anything is known of the lease, no endpoint that accepts connections is an error at once,
+                // as for any command; once renewals have worked, a restarting member is waited for.
+                if ttl == 0, case .unreachable = error { return .lost(error) }
                 lastFailure = error
                 failures += 1
                 _ = reconnect.ended(working: false)

@@ -50,9 +50,10 @@ enum LeaseCommands {
         revoked), it prints `lease <ID> expired or revoked.` (-w simple), says so on stderr and exits 0, as \
         etcdctl does. A renewal that fails (member down, no leader, a broken connection) is retried at once, then \
         with backoff, on the next endpoint, for as long as the lease can still be alive; when none got through \
-        within the TTL (before the first renewal: --dial-timeout + --command-timeout), etch says why, naming the \
-        endpoints, and exits 1 (etcdctl reports such a lease as expired or revoked, exit 0). With --once: one \
-        renewal; an unknown lease or an error exits 2.
+        within the TTL, etch says why, naming the endpoints, and exits 1 (etcdctl reports such a lease as expired \
+        or revoked, exit 0). The first renewal fails at once when no endpoint accepts a connection, and within \
+        --dial-timeout + --command-timeout otherwise. With --once: one renewal; an unknown lease or an error \
+        exits 2.
         """,
         examples: [("etch lease keep-alive 694d77aa9e38260f", "keep a lease alive until Ctrl-C"),
                    ("etch lease keep-alive 694d77aa9e38260f >/dev/null & worker; kill $!", "hold a lease while a job runs"),
@@ -179,7 +180,7 @@ enum LeaseCommands {
             if keeper.ttl > 0 {
                 throw CLIError(.error, "lease \(hex) was not renewed within its TTL of \(keeper.ttl)s, so it has most likely expired: \(reason)")
             }
-            throw CLIError(.error, "lease \(hex) could not be renewed within \(firstReply)ms (--dial-timeout + --command-timeout): \(reason)")
+            throw CLIError(.error, "renewing lease \(hex): \(reason)")
         case .failed(let why):
             throw CLIError(.error, "renewing lease \(hex): \(why.message)")
         }
