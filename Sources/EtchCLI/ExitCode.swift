@@ -3,7 +3,8 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case success = 0
     /// RPC error, timeout, unknown command or flag, unreachable endpoints.
     case error = 1
-    /// No usable endpoint was given.
+    /// No usable endpoint was given, authentication failed, or (as etcdctl) lease timetolive, list or
+    /// keep-alive --once failed.
     case badConnection = 2
     /// Malformed input on stdin (interactive watch EOF).
     case invalidInput = 3
@@ -26,7 +27,7 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
         switch self {
         case .success: return "Success. A missing key is not an error: get prints nothing."
         case .error: return "An error: the server's error, a timeout, unreachable endpoints, an unknown command or flag, a failed watch command."
-        case .badConnection: return "No usable endpoint was given (--endpoints=)."
+        case .badConnection: return "No usable endpoint was given (--endpoints=), or authentication failed; as in etcdctl, also the errors of lease timetolive, lease list and lease keep-alive --once."
         case .invalidInput: return "Invalid input, such as the end of input of watch --interactive."
         case .badFeature: return "An unsupported output format or option value (-w table, --sort-by=bad, --consistency=x)."
         case .interrupted: return "The server canceled the watch, for example because its start revision has been compacted."

@@ -123,6 +123,7 @@ public final class LeaseKeeper {
     /// Renews until the lease is gone, the keeper is stopped, or no renewal gets through in time. `onRenewal`
     /// sees each reply with TTL left, and returns false to stop.
     public func run(onRenewal: (LeaseKeepAliveResponse) -> Bool) -> LeaseKeepAliveEnd {
+        defer { client.commandTimeoutMilliseconds = perAttemptMilliseconds }
         var reconnect = Reconnect()
         var lastFailure: GatewayError?
         var failures = 0
@@ -212,69 +213,74 @@ public final class LeaseKeeper {
 /// on `close()`. What `lock` and `elect` hold their keys with.
 ///
 /// The keeper's thread has its own connection (a sibling of the caller's client) that SIGINT and SIGTERM do not
-/// abort, so the lease outlives an interrupt until the owner has cleaned up and closes the session.
+/// abort, so the lease outlives an interrupt until the owner has cleaned up and closes the session. A session
+/// dropped without `close()` stops renewing (and leaves the lease to expire).
 public final class LeaseSession: @unchecked Sendable {
     public let id: Int64
     /// The TTL the server granted (or confirmed for an adopted lease), in seconds.
     public let ttl: Int64
     private let keeper: LeaseKeeper
+    private let outcome = Outcome()
     private var work: BackgroundWork?
-    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private var ending: LeaseKeepAliveEnd?
+
+    /// How the keeper ended, shared with its thread.
+    private final class Outcome: @unchecked Sendable {
+        private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        private var stored: LeaseKeepAliveEnd?
+        init() { pthread_mutex_init(mutex, nil) }
+        deinit {
+            pthread_mutex_destroy(mutex)
+            mutex.deallocate()
+        }
+        var value: LeaseKeepAliveEnd? {
+            get { pthread_mutex_lock(mutex); defer { pthread_mutex_unlock(mutex) }; return stored }
+            set { pthread_mutex_lock(mutex); stored = newValue; pthread_mutex_unlock(mutex) }
+        }
+    }
 
     /// Grants a lease of `ttl` seconds through `client` and starts keeping it alive. `onLoss` is called once, on
-    /// the keeper's thread, if the lease is lost (`.expired`, `.lost` or `.failed`) before the session is closed.
-    public static func grant(_ client: GatewayClient, ttl: Int64,
+    /// the keeper's thread, if the lease is lost (`.expired`, `.lost` or `.failed`) before the session is closed;
+    /// `notice` gets the keeper's lines about failing and recovered renewals, on that thread too.
+    public static func grant(_ client: GatewayClient, ttl: Int64, notice: @escaping (String) -> Void = { _ in },
                              onLoss: @escaping @Sendable (LeaseKeepAliveEnd) -> Void = { _ in }) throws(GatewayError) -> LeaseSession {
         let reply = try client.unary(LeaseGrantRequest(TTL: ttl))
         if !reply.error.isEmpty { throw .server(code: 2, message: reply.error, httpStatus: 200) }
-        return LeaseSession(client: client, id: reply.ID, ttl: reply.TTL, onLoss: onLoss)
+        return LeaseSession(client: client, id: reply.ID, ttl: reply.TTL, notice: notice, onLoss: onLoss)
     }
 
     /// Keeps an existing lease alive (after a restart, to hold on to what it holds): one renewal first, which
     /// must find the lease, else etcd's `requested lease not found`.
-    public static func adopt(_ client: GatewayClient, id: Int64,
+    public static func adopt(_ client: GatewayClient, id: Int64, notice: @escaping (String) -> Void = { _ in },
                              onLoss: @escaping @Sendable (LeaseKeepAliveEnd) -> Void = { _ in }) throws(GatewayError) -> LeaseSession {
         let reply = try client.keepAliveOnce(id)
         guard reply.TTL > 0 else { throw .server(code: GatewayError.Code.notFound, message: "etcdserver: requested lease not found", httpStatus: 404) }
-        return LeaseSession(client: client, id: id, ttl: reply.TTL, onLoss: onLoss)
+        return LeaseSession(client: client, id: id, ttl: reply.TTL, notice: notice, onLoss: onLoss)
     }
 
-    private init(client: GatewayClient, id: Int64, ttl: Int64, onLoss: @escaping @Sendable (LeaseKeepAliveEnd) -> Void) {
+    private init(client: GatewayClient, id: Int64, ttl: Int64, notice: @escaping (String) -> Void,
+                 onLoss: @escaping @Sendable (LeaseKeepAliveEnd) -> Void) {
         self.id = id
         self.ttl = ttl
-        pthread_mutex_init(lock, nil)
         let own = client.sibling()
         own.transport.abortsOnInterrupt = false
-        keeper = LeaseKeeper(client: own, id: id, firstReplyMilliseconds: Int(max(1, ttl)) * 1000, stopsOnInterrupt: false)
+        let keeper = LeaseKeeper(client: own, id: id, firstReplyMilliseconds: Int(max(1, ttl)) * 1000, stopsOnInterrupt: false)
         keeper.confirmed(ttl: ttl)
-        let keeper = keeper
-        work = BackgroundWork { [self] in
+        keeper.notice = notice
+        self.keeper = keeper
+        let outcome = outcome
+        work = BackgroundWork {
             let end = keeper.run { _ in true }
-            pthread_mutex_lock(self.lock)
-            self.ending = end
-            pthread_mutex_unlock(self.lock)
+            outcome.value = end
             if end != .stopped { onLoss(end) }
         }
     }
 
-    deinit {
-        orphan()
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
-    }
+    deinit { orphan() }
 
-    /// Where the keeper sends its retry notices (called on its thread).
-    public var notice: (String) -> Void {
-        get { keeper.notice }
-        set { keeper.notice = newValue }
-    }
-
-    /// How the keeper ended, once it has (nil while the lease is kept alive).
+    /// How the keeper ended, once the lease is lost (nil while it is kept alive, and after `orphan` or `close`).
     public var loss: LeaseKeepAliveEnd? {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return ending == .stopped ? nil : ending
+        let end = outcome.value
+        return end == .stopped ? nil : end
     }
 
     /// Stops renewing and leaves the lease to expire (when revoking cannot work, or another process takes it
