@@ -204,6 +204,31 @@ final class LeaseCommandTests: XCTestCase {
         XCTAssertTrue(gone.out.hasSuffix("already expired\n"), gone.out)
     }
 
+    /// The only endpoint down for a few seconds, less than the TTL: renewals fail, are retried with backoff, and
+    /// get through once the member is back; stderr says both, and the lease and its key live on.
+    func testKeepAliveRidesOutARestartOfItsOnlyEndpoint() throws {
+        let cluster = try EtcdCluster()
+        defer { cluster.stop() }
+        let member = cluster.members[0]
+        let ep = ["--endpoints", cluster.endpoint] + Self.timeouts
+        let id = String(try etch(ep + ["lease", "grant", "10"]).out.split(separator: " ")[1])
+        XCTAssertEqual(try etch(ep + ["put", "k", "v", "--lease", id]).status, 0)
+        let keeper = try StreamingProcess(etchBinary, ep + ["lease", "keep-alive", id])
+        XCTAssertEqual(keeper.waitForLines(1).count, 1, keeper.errors)
+        member.kill()
+        usleep(4_500_000)  // a renewal is due after 3.3 s
+        XCTAssertTrue(keeper.process.isRunning, keeper.errors)
+        try member.start()
+        let lines = keeper.waitForLines(2, seconds: 8)
+        XCTAssertEqual(lines.count, 2, "renewed once the member was back: \(keeper.errors)")
+        XCTAssertTrue(keeper.process.isRunning, keeper.errors)
+        XCTAssertTrue(keeper.errors.contains("etch: renewing lease \(id) failed (cannot connect to any endpoint (http://\(cluster.endpoint): "), keeper.errors)
+        XCTAssertTrue(keeper.errors.contains("etch: lease \(id) renewed by http://\(cluster.endpoint) after "), keeper.errors)
+        XCTAssertEqual(keeper.stop(), 2)
+        XCTAssertTrue(try etch(ep + ["lease", "timetolive", id]).out.contains("granted with TTL(10s)"))
+        XCTAssertEqual(try etch(ep + ["get", "k", "--print-value-only"]).out, "v\n")
+    }
+
     /// When no renewal gets through (the only member frozen), etch says so within the TTL and exits 1, naming
     /// the endpoint; etcdctl prints `expired or revoked.` and exits 0 as if the server had said so.
     func testLeaseLostWhenNoRenewalGetsThrough() throws {
@@ -246,6 +271,51 @@ final class LeaseCommandTests: XCTestCase {
                 XCTAssertEqual(r.stderr.split(separator: "\n").filter { $0.hasPrefix("Error: ") }.count, 1, r.stderr)
             }
         }
+    }
+
+    /// Keep-alive against a fake gateway: each bad reply is one clear error (--once: exit 2), a retryable one is
+    /// retried until the first-reply limit, a permanent one ends it at once, and a reply without TTL is the
+    /// lease gone (etcdctl's line, exit 0).
+    func testKeepAliveAgainstBadReplies() throws {
+        let h = fakeHeader()
+        let replies: [(String, (FakeConnection) -> Void, once: (Int32, String), stream: (Int32, String, Double))] = [
+            ("no result", { $0.respond(200, #"{"header":\#(h)}"#) },
+             (2, "the reply has no result"), (1, "the reply has no result", 3)),
+            ("not JSON", { $0.respond(200, body: Array("OK".utf8), contentType: "text/plain") },
+             (2, "unexpected reply from the server: not JSON"), (1, "unexpected reply from the server: not JSON", 3)),
+            ("in-band no leader", { $0.respond(200, #"{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader","http_status":"Service Unavailable"}}"#) },
+             (2, "Error: etcdserver: no leader\n"), (1, "etcdserver: no leader", 3)),
+            ("in-band invalid argument", { $0.respond(200, #"{"error":{"grpc_code":3,"http_code":400,"message":"bad \u001b[31m","http_status":"Bad Request"}}"#) },
+             (2, "Error: bad \\x1b[31m\n"), (1, "Error: renewing lease 0000000000001001: bad \\x1b[31m\n", 0.5)),
+            ("closed without a reply", { $0.close() },
+             (2, "closed the connection without a reply"), (1, "closed the connection without a reply", 3)),
+        ]
+        for (name, answer, once, stream) in replies {
+            let fake = FakeGateway { _, c in answer(c) }
+            defer { fake.stop() }
+            let ep = ["--endpoints", fake.endpoint, "--dial-timeout", "1s", "--command-timeout", "1s"]
+            let r1 = try etch(ep + ["lease", "keep-alive", "--once", "1001"], timeout: 20)
+            XCTAssertEqual(r1.status, once.0, "\(name) --once: \(r1.stderr)")
+            XCTAssertTrue(r1.stderr.contains(once.1) && r1.stderr.hasPrefix("Error: "), "\(name) --once: \(r1.stderr)")
+            XCTAssertEqual(r1.out, "")
+            let r2 = try etch(ep + ["lease", "keep-alive", "1001"], timeout: 20)
+            XCTAssertEqual(r2.status, stream.0, "\(name): \(r2.stderr)")
+            XCTAssertTrue(r2.stderr.contains(stream.1), "\(name): \(r2.stderr)")
+            XCTAssertEqual(r2.stderr.split(separator: "\n").filter { $0.hasPrefix("Error: ") }.count, 1, "\(name): \(r2.stderr)")
+            XCTAssertLessThan(r2.seconds, stream.2, "\(name): within --dial-timeout + --command-timeout")
+            XCTAssertEqual(r2.out, "")
+        }
+        // A renewal answered without TTL: the lease is gone.
+        let gone = FakeGateway { _, c in c.respond(200, #"{"result":{"header":\#(h),"ID":"4097"}}"#) }
+        defer { gone.stop() }
+        let r = try etch(["--endpoints", gone.endpoint, "lease", "keep-alive", "1001"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.out, "lease 0000000000001001 expired or revoked.\n")
+        XCTAssertEqual(r.stderr, "etch: lease 0000000000001001 expired or revoked (http://\(gone.endpoint) answered its renewal with no TTL left)\n")
+        XCTAssertEqual(gone.requests.first?.json?["ID"] as? String, "4097", "the ID in decimal, as the gateway reads int64s")
+        let once = try etch(["--endpoints", gone.endpoint, "lease", "keep-alive", "--once", "1001"])
+        XCTAssertEqual(once.status, 2)
+        XCTAssertEqual(once.stderr, "Error: etcdserver: requested lease not found\n")
     }
 
     // MARK: jsonl and the session
