@@ -148,8 +148,8 @@ public final class LeaseKeeper {
                 failures += 1
                 _ = reconnect.ended(working: false)
                 if failures == 1 {
-                    let left = Double((deadline - min(deadline, monotonicNanoseconds())) / 1_000_000) / 1000
-                    notice("etch: renewing lease \(LeaseKeeper.hex(id)) failed (\(error.message)); retrying on the other endpoints for the \(left)s it may still be alive")
+                    let tenths = (deadline - min(deadline, monotonicNanoseconds())) / 100_000_000
+                    notice("etch: renewing lease \(LeaseKeeper.hex(id)) failed (\(error.message)); retrying, on every endpoint, for the \(tenths / 10).\(tenths % 10)s it may still be alive")
                 }
                 do {
                     try reconnect.advance(client) { ms in _ = self.pause(until: min(self.deadline, monotonicNanoseconds() + UInt64(ms) * 1_000_000)) }
