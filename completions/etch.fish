@@ -23,7 +23,7 @@ function __etch_state
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]
                 set command $w
-            else if test $operands = 0; and contains -- $command alarm endpoint lease member auth user role
+            else if test $operands = 0; and contains -- $command alarm endpoint member auth user role
                 set command $command/$w
             else
                 set operands (math $operands + 1)
@@ -77,6 +77,7 @@ complete -c etch -f
 complete -c etch -n 'not __etch_state >/dev/null' -a get -d 'Gets the key or a range of keys'
 complete -c etch -n 'not __etch_state >/dev/null' -a put -d 'Puts the given key into the store'
 complete -c etch -n 'not __etch_state >/dev/null' -a del -d 'Removes the specified key or range of keys [key, range_end)'
+complete -c etch -n 'not __etch_state >/dev/null' -a txn -d 'Txn processes all the requests in one transaction'
 complete -c etch -n 'not __etch_state >/dev/null' -a compaction -d 'Compacts the event history in etcd'
 complete -c etch -n 'not __etch_state >/dev/null' -a alarm -d 'Alarm related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a defrag -d 'Defragments the storage of the etcd members with given endpoints'
@@ -84,7 +85,6 @@ complete -c etch -n 'not __etch_state >/dev/null' -a endpoint -d 'Endpoint relat
 complete -c etch -n 'not __etch_state >/dev/null' -a move-leader -d 'Transfers leadership to another etcd cluster member'
 complete -c etch -n 'not __etch_state >/dev/null' -a watch -d 'Watches events stream on keys or prefixes'
 complete -c etch -n 'not __etch_state >/dev/null' -a wait -d 'Waits until a key or range meets a condition (exists, deleted, value=V, changed)'
-complete -c etch -n 'not __etch_state >/dev/null' -a lease -d 'Lease related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a member -d 'Membership related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a auth -d 'Enable or disable authentication'
 complete -c etch -n 'not __etch_state >/dev/null' -a user -d 'User related commands'
@@ -137,6 +137,9 @@ complete -c etch -n '__etch_using del' -l from-key -d 'delete keys that are grea
 complete -c etch -n '__etch_using del' -l prefix -d 'delete keys with matching prefix'
 complete -c etch -n '__etch_using del' -l prev-kv -d 'return deleted key-value pairs'
 
+# txn
+complete -c etch -n '__etch_using txn' -s i -l interactive -d 'Input transaction in interactive mode'
+
 # compaction
 complete -c etch -n '__etch_using compaction' -l physical -d '\'true\' to wait for compaction to physically remove all old revisions'
 
@@ -188,25 +191,6 @@ complete -c etch -n '__etch_using wait' -l for -x -a 'exists deleted value= chan
 complete -c etch -n '__etch_using wait' -l prefix -d 'Wait on every key with the prefix <key>'
 complete -c etch -n '__etch_using wait' -s q -l quiet -d 'Print nothing; only the exit code tells'
 complete -c etch -n '__etch_using wait' -l timeout -x -d 'Give up with exit code 124 after this long'
-
-# lease
-complete -c etch -n '__etch_using lease' -a grant -d 'Creates leases'
-complete -c etch -n '__etch_using lease' -a revoke -d 'Revokes leases'
-complete -c etch -n '__etch_using lease' -a timetolive -d 'Get lease information'
-complete -c etch -n '__etch_using lease' -a list -d 'List all active leases'
-complete -c etch -n '__etch_using lease' -a keep-alive -d 'Keeps leases alive (renew)'
-
-# lease grant
-
-# lease revoke
-
-# lease timetolive
-complete -c etch -n '__etch_using lease/timetolive' -l keys -d 'Get keys attached to this lease'
-
-# lease list
-
-# lease keep-alive
-complete -c etch -n '__etch_using lease/keep-alive' -l once -d 'Resets the keep-alive time to its original value and exits immediately'
 
 # member
 complete -c etch -n '__etch_using member' -a list -d 'Lists all members in the cluster'
@@ -294,7 +278,7 @@ complete -c etch -n '__etch_using role/revoke-permission' -l from-key -d 'revoke
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del compaction alarm defrag endpoint move-leader watch wait lease member auth user role version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait member auth user role version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'

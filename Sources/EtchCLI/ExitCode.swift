@@ -6,7 +6,7 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     /// No usable endpoint was given, authentication failed, or (as etcdctl) lease timetolive, list or
     /// keep-alive --once failed.
     case badConnection = 2
-    /// Malformed input on stdin (interactive watch EOF).
+    /// Malformed input on stdin (txn's grammar, the end of txn's or interactive watch's input).
     case invalidInput = 3
     /// An output format or option value the command does not support.
     case badFeature = 4
@@ -28,7 +28,7 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
         case .success: return "Success. A missing key is not an error: get prints nothing."
         case .error: return "An error: the server's error, a timeout, unreachable endpoints, an unknown command or flag, a failed watch command."
         case .badConnection: return "No usable endpoint was given (--endpoints=), or authentication failed; as in etcdctl, also the errors of lease timetolive, lease list and lease keep-alive --once."
-        case .invalidInput: return "Invalid input, such as the end of input of watch --interactive."
+        case .invalidInput: return "Invalid input: a txn line etcdctl refuses, input that ends before txn's third part, the end of input of watch --interactive."
         case .badFeature: return "An unsupported output format or option value (-w table, --sort-by=bad, --consistency=x)."
         case .interrupted: return "The server canceled the watch, for example because its start revision has been compacted."
         case .io: return "An I/O error reading standard input or writing standard output."

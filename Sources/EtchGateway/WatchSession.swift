@@ -210,7 +210,9 @@ public final class WatchSession {
                 do { piece = try WatchResponse(json: result) } catch { streamError = error; return }
                 probeSent = false
                 patience = 1
-                if piece.watchID == -1 { return }  // the answer to our liveness probe
+                // The answer to our liveness probe has watch_id -1; so has a create the server refused (a
+                // permission denied comes as created and canceled with watch_id -1), which must be delivered.
+                if piece.watchID == -1 && !piece.created && !piece.canceled { return }
                 guard var response = joiner.add(piece) else { return }
                 if !response.events.isEmpty {
                     resumePoint.dropRedelivered(&response.events)

@@ -250,6 +250,12 @@ final class AuthCommandTests: XCTestCase {
         }
         XCTAssertEqual(try run("rw:rw-pw", ["put", "/w/a", "1"]).out, "OK\n")
         XCTAssertEqual(try run("rw:rw-pw", ["put", "/w/l", "2"]).out, "OK\n")
+        // A watch the server refuses to create (created and canceled, watch_id -1) ends at once, as etcdctl's.
+        let refused = try etch(e + ["--user", "ro:ro-pw", "watch", "/w/a", "--rev", "1"], timeout: 10)
+        XCTAssertEqual(refused.status, 5, refused.stderr)
+        XCTAssertEqual(refused.out, "")
+        XCTAssertEqual(refused.stderr, "watch was canceled (rpc error: code = PermissionDenied desc = etcdserver: permission denied)\nError: watch is canceled by the server\n")
+        XCTAssertLessThan(refused.seconds, 3)
         XCTAssertEqual(try run("rw:rw-pw", ["get", "/w/a", "/w/m", "--keys-only"]).out, "/w/a\n\n/w/l\n\n")
         XCTAssertEqual(try run("flag:x", ["--password", "flag-pw", "get", "/pub/doc", "--print-value-only"]).out, "hello\n",
                        "--new-user-password takes the name whole")

@@ -15,7 +15,7 @@ enum InteractiveWatch {
 
     /// Interprets one line with etcdctl's messages; a flag error or a malformed `--` ends the session (128).
     static func action(for line: String, environment: [String: String]) throws -> Action {
-        let args = Argify.split(line)
+        let args = try Argify.split(line)
         guard let verb = args.first else { return .invalid("Invalid command: \(line) (watch and progress supported)") }
         switch verb {
         case "watch":

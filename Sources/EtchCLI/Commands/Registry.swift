@@ -5,6 +5,7 @@ enum Registry {
         GetCommand.spec.running(GetCommand.run),
         PutCommand.spec.running(PutCommand.run),
         DelCommand.spec.running(DelCommand.run),
+        TxnCommand.spec.running(TxnCommand.run),
         CompactionCommand.spec,
         AlarmCommands.spec,
         DefragCommand.spec,
@@ -29,7 +30,7 @@ enum Registry {
 
     /// etcdctl 3.4's other commands: they take part in prefix matching, so `ma` stays ambiguous as it is
     /// there, and naming one says etch lacks it rather than that it does not exist.
-    static let etcdctlOnly = ["check", "elect", "lock", "make-mirror", "migrate", "snapshot", "txn"]
+    static let etcdctlOnly = ["check", "elect", "lock", "make-mirror", "migrate", "snapshot"]
 
     /// etcdctl's commands in the order it registers them, which is the order of its suggestions.
     static let etcdctlOrder = ["get", "put", "del", "txn", "compaction", "alarm", "defrag", "endpoint", "move-leader",
