@@ -16,8 +16,10 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case io = 6
     /// etch only: `endpoint health --wait` ran out with every endpoint answering, some of them unhealthy.
     case unhealthy = 7
+    /// etch only: the lease holding a lock or an election was lost (expired, revoked, not renewed in time).
+    case leaseLost = 8
     /// etch only: `watch --timeout` or `wait --timeout` ran out (the code GNU timeout uses); `endpoint health
-    /// --wait` ran out with some endpoint never answering.
+    /// --wait` ran out with some endpoint never answering; `lock --timeout` ran out before the lock was acquired.
     case timedOut = 124
     /// Missing arguments or conflicting flags.
     case badArgs = 128
@@ -33,7 +35,8 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
         case .interrupted: return "The server canceled the watch, for example because its start revision has been compacted."
         case .io: return "An I/O error reading standard input or writing standard output."
         case .unhealthy: return "etch only: endpoint health --wait ran out; every endpoint answered, but some were not healthy (no leader, an error)."
-        case .timedOut: return "etch only: watch --timeout or wait --timeout ran out; or endpoint health --wait ran out with some endpoint never answering (no connection could be made)."
+        case .leaseLost: return "etch only: the lease of lock or elect was lost (expired, revoked, or not renewed within its TTL); lock's command was stopped (SIGTERM, then SIGKILL after 5 s)."
+        case .timedOut: return "etch only: watch --timeout or wait --timeout ran out; endpoint health --wait ran out with some endpoint never answering (no connection could be made); lock --timeout ran out before the lock was acquired (no waiting key is left behind)."
         case .badArgs: return "Bad arguments: a missing key, conflicting flags."
         }
     }

@@ -112,9 +112,12 @@ nonisolated(unsafe) private var interruptFlag: sig_atomic_t = 0
 public enum Interrupt {
     /// Installs the SIGINT/SIGTERM handler that only records the request.
     public static func install() {
-        signal(SIGINT) { _ in interruptFlag = 1 }
-        signal(SIGTERM) { _ in interruptFlag = 1 }
+        signal(SIGINT) { sig in interruptFlag = sig }
+        signal(SIGTERM) { sig in interruptFlag = sig }
     }
+
+    /// The signal that asked etch to stop (SIGINT or SIGTERM; 0 before one came), for passing it on to a child.
+    public static var signalNumber: Int32 { Int32(interruptFlag) }
 
     /// Whether an interrupt was requested.
     public static var requested: Bool { interruptFlag != 0 }
