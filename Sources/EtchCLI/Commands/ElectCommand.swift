@@ -22,7 +22,7 @@ enum ElectCommand {
         examples: [
             ("etch elect /election/web \"$(hostname)\"", "campaign, and lead until Ctrl-C"),
             ("etch elect -l /election/web", "print the leader, then each new one"),
-            ("etch elect -l /election/web -w jsonl | jq -r .kvs[0].value", "the leaders' proposals, one a line"),
+            ("etch elect -l /election/web -w jsonl | jq -r .value", "the leaders' proposals, one a line"),
         ],
         flags: [
             FlagSpec("listen", short: "l", .bool, "observation mode"),
