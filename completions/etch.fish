@@ -18,12 +18,12 @@ function __etch_state
             set skip 0
         else if test $dashdash = 0; and test "$w" = --
             set dashdash 1
-        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --new-user-password
+        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --ttl --new-user-password
             set skip 1
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]
                 set command $w
-            else if test $operands = 0; and contains -- $command alarm endpoint member auth user role
+            else if test $operands = 0; and contains -- $command alarm endpoint lease member auth user role
                 set command $command/$w
             else
                 set operands (math $operands + 1)
@@ -85,7 +85,10 @@ complete -c etch -n 'not __etch_state >/dev/null' -a endpoint -d 'Endpoint relat
 complete -c etch -n 'not __etch_state >/dev/null' -a move-leader -d 'Transfers leadership to another etcd cluster member'
 complete -c etch -n 'not __etch_state >/dev/null' -a watch -d 'Watches events stream on keys or prefixes'
 complete -c etch -n 'not __etch_state >/dev/null' -a wait -d 'Waits until a key or range meets a condition (exists, deleted, value=V, changed)'
+complete -c etch -n 'not __etch_state >/dev/null' -a lease -d 'Lease related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a member -d 'Membership related commands'
+complete -c etch -n 'not __etch_state >/dev/null' -a lock -d 'Acquires a named lock'
+complete -c etch -n 'not __etch_state >/dev/null' -a elect -d 'Observes and participates in leader election'
 complete -c etch -n 'not __etch_state >/dev/null' -a auth -d 'Enable or disable authentication'
 complete -c etch -n 'not __etch_state >/dev/null' -a user -d 'User related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a role -d 'Role related commands'
@@ -192,6 +195,25 @@ complete -c etch -n '__etch_using wait' -l prefix -d 'Wait on every key with the
 complete -c etch -n '__etch_using wait' -s q -l quiet -d 'Print nothing; only the exit code tells'
 complete -c etch -n '__etch_using wait' -l timeout -x -d 'Give up with exit code 124 after this long'
 
+# lease
+complete -c etch -n '__etch_using lease' -a grant -d 'Creates leases'
+complete -c etch -n '__etch_using lease' -a revoke -d 'Revokes leases'
+complete -c etch -n '__etch_using lease' -a timetolive -d 'Get lease information'
+complete -c etch -n '__etch_using lease' -a list -d 'List all active leases'
+complete -c etch -n '__etch_using lease' -a keep-alive -d 'Keeps leases alive (renew)'
+
+# lease grant
+
+# lease revoke
+
+# lease timetolive
+complete -c etch -n '__etch_using lease/timetolive' -l keys -d 'Get keys attached to this lease'
+
+# lease list
+
+# lease keep-alive
+complete -c etch -n '__etch_using lease/keep-alive' -l once -d 'Resets the keep-alive time to its original value and exits immediately'
+
 # member
 complete -c etch -n '__etch_using member' -a list -d 'Lists all members in the cluster'
 complete -c etch -n '__etch_using member' -a add -d 'Adds a member into the cluster'
@@ -211,6 +233,14 @@ complete -c etch -n '__etch_using member/add' -l learner -d 'indicates if the ne
 complete -c etch -n '__etch_using member/update' -l peer-urls -x -d 'comma separated peer URLs for the updated member.'
 
 # member promote
+
+# lock
+complete -c etch -n '__etch_using lock' -l ttl -x -d 'timeout for session'
+complete -c etch -n '__etch_using lock' -l timeout -x -d 'Give up'
+
+# elect
+complete -c etch -n '__etch_using elect' -s l -l listen -d 'observation mode'
+complete -c etch -n '__etch_using elect' -l ttl -x -d 'Seconds the leadership outlives etch\'s last renewal of its lease'
 
 # auth
 complete -c etch -n '__etch_using auth' -a enable -d 'Enables authentication'
@@ -278,7 +308,7 @@ complete -c etch -n '__etch_using role/revoke-permission' -l from-key -d 'revoke
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait member auth user role version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait lease member lock elect auth user role version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'

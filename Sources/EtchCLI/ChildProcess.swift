@@ -3,11 +3,43 @@ import Glibc
 /// A command etch runs for the user (watch's exec form; lock's and elect's commands later): spawned with
 /// posix_spawnp, its arguments and environment as raw bytes, waited for.
 enum ChildProcess {
-    enum Status { case success, exited(Int32), signaled(Int32), spawnFailed(String) }
+    enum Status: Error { case success, exited(Int32), signaled(Int32), spawnFailed(String) }
 
     /// Runs `argv` (found on $PATH) with `environment` plus raw `extra` entries, stdin, stdout and stderr
     /// inherited, and waits for it.
     static func run(_ argv: [String], environment: [String], extra: [[UInt8]] = []) -> Status {
+        switch spawn(argv, environment: environment, extra: extra) {
+        case let .failure(status): return status
+        case let .success(pid):
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            return decode(status)
+        }
+    }
+
+    struct SpawnFailure: Error { var status: Status }
+
+    /// Starts `argv` without waiting (lock's command, which etch must be able to signal while it runs).
+    static func start(_ argv: [String], environment: [String], extra: [[UInt8]] = []) -> Result<pid_t, SpawnFailure> {
+        spawn(argv, environment: environment, extra: extra).mapError { SpawnFailure(status: $0) }
+    }
+
+    /// The child's status if it has ended (waitpid WNOHANG), nil while it runs.
+    static func poll(_ pid: pid_t) -> Status? {
+        var status: Int32 = 0
+        var rc: pid_t
+        repeat { rc = waitpid(pid, &status, WNOHANG) } while rc < 0 && errno == EINTR
+        return rc == pid ? decode(status) : nil
+    }
+
+    static func decode(_ status: Int32) -> Status {
+        let exitCode = (status >> 8) & 0xFF
+        let signal = status & 0x7F
+        if signal != 0 { return .signaled(signal) }
+        return exitCode == 0 ? .success : .exited(exitCode)
+    }
+
+    private static func spawn(_ argv: [String], environment: [String], extra: [[UInt8]]) -> Result<pid_t, Status> {
         func cString(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar> {
             let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
             for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
@@ -22,14 +54,9 @@ enum ChildProcess {
         var pid: pid_t = 0
         let rc = posix_spawnp(&pid, cArgs[0], nil, nil, &argvPtrs, &envPtrs)
         if rc != 0 {
-            if rc == ENOENT { return .spawnFailed("exec: \(goQuote(argv[0])): executable file not found in $PATH") }
-            return .spawnFailed(String(cString: strerror(rc)))
+            if rc == ENOENT { return .failure(.spawnFailed("exec: \(goQuote(argv[0])): executable file not found in $PATH")) }
+            return .failure(.spawnFailed(String(cString: strerror(rc))))
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exitCode = (status >> 8) & 0xFF
-        let signal = status & 0x7F
-        if signal != 0 { return .signaled(signal) }
-        return exitCode == 0 ? .success : .exited(exitCode)
+        return .success(pid)
     }
 }

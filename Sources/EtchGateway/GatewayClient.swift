@@ -169,7 +169,7 @@ public final class GatewayClient {
         }
     }
 
-    private func exchange(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool) throws(GatewayError) -> JSON {
+    func exchange(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool) throws(GatewayError) -> JSON {
         var reply: [UInt8] = []
         let answer = try send(path: path, method: method, body: body, prefixed: prefixed) { chunk in
             reply.append(contentsOf: chunk)

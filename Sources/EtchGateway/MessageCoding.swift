@@ -45,6 +45,16 @@ extension ProtoEnum {
 /// fields are written in JSON even when zero.
 public protocol GoJSONKeepsZero {
     static var fieldsKeptWhenZero: Set<String> { get }
+    /// The slices among those fields that Go makes with `make` rather than leaves nil, so an empty one is written
+    /// `[]`, not `null` (etcdctl's lease list: `"leases":[]`).
+    static var fieldsEmptyAsArray: Set<String> { get }
+}
+
+extension GoJSONKeepsZero {
+    public static var fieldsEmptyAsArray: Set<String> { [] }
+
+    /// The names `EncodedValue.message` keeps when zero: an empty-as-array slice is marked `[]name`.
+    static var keepZeroMarks: Set<String> { fieldsKeptWhenZero.union(fieldsEmptyAsArray.map { "[]" + $0 }) }
 }
 
 // MARK: - Decoding the gateway's JSON
@@ -277,7 +287,8 @@ public indirect enum EncodedValue: Equatable, Sendable {
     case bytes([UInt8])
     case enumeration(Int32, name: String?)
     case list([EncodedValue])
-    /// A message's fields in declaration order; `keepZero` names the Go fields without `omitempty`.
+    /// A message's fields in declaration order; `keepZero` names the Go fields without `omitempty` (and marks
+    /// `[]name` those of them written `[]` when empty; see `GoJSONKeepsZero`).
     case message([EncodedField], keepZero: Set<String>)
     /// A double (`took` in seconds and the like; not in etcd's messages).
     case double(Double)
@@ -359,7 +370,7 @@ private struct CapturingEncoder: Encoder {
     static func capture<T: Encodable>(_ value: T) -> EncodedValue {
         if let v = EncodedValue.special(value) { return v }
         let child = ValueBox()
-        try? value.encode(to: CapturingEncoder(box: child, keepZero: (T.self as? GoJSONKeepsZero.Type)?.fieldsKeptWhenZero ?? []))
+        try? value.encode(to: CapturingEncoder(box: child, keepZero: (T.self as? GoJSONKeepsZero.Type)?.keepZeroMarks ?? []))
         return child.finish() ?? .message([], keepZero: [])
     }
 
@@ -527,7 +538,8 @@ extension EncodedValue {
                 GoJSON.appendString(Array(f.name.utf8), to: &out, escapeHTML: true)
                 out.append(UInt8(ascii: ":"))
                 if case .list(let items) = f.value, items.isEmpty, keepZero.contains(f.name) {
-                    out.append(contentsOf: "null".utf8)  // a nil Go slice without omitempty
+                    // A nil Go slice without omitempty, or an empty one made with `make`.
+                    out.append(contentsOf: (keepZero.contains("[]" + f.name) ? "[]" : "null").utf8)
                 } else {
                     f.value.writeGo(&out)
                 }

@@ -1,7 +1,7 @@
 import EtchTransport
 
-/// The reconnect rules every long-lived stream shares (watch, interactive watch, and later lease keep-alive
-/// and election observe): the first retry at once, then jittered exponential backoff up to about 2 s, reset
+/// The reconnect rules every long-lived stream shares (watch, interactive watch, lease keep-alive, and later
+/// election observe): the first retry at once, then jittered exponential backoff up to about 2 s, reset
 /// by a connection that worked; the next endpoint each time; a fresh token before each reconnect; and an
 /// optional limit on how long no connection may work. Each stream adapts this instead of copying the loop.
 public struct Reconnect: Sendable {
@@ -31,12 +31,13 @@ public struct Reconnect: Sendable {
         return true
     }
 
-    /// Moves `client` to its next endpoint, waits the backoff delay (cut short by an interrupt) and renews
-    /// the token when credentials are known. Returns whether a new token was obtained.
+    /// Moves `client` to its next endpoint, waits the backoff delay (cut short by an interrupt, or as `wait`
+    /// waits) and renews the token when credentials are known. Returns whether a new token was obtained.
     @discardableResult
-    public mutating func advance(_ client: GatewayClient) throws(GatewayError) -> Bool {
+    public mutating func advance(_ client: GatewayClient,
+                                 wait: (Int) -> Void = { Backoff.sleep(milliseconds: $0) }) throws(GatewayError) -> Bool {
         client.markCurrent((client.current + 1) % client.endpoints.count)
-        Backoff.sleep(milliseconds: backoff.next())
+        wait(backoff.next())
         return try client.renewTokenForReconnect()
     }
 

@@ -104,6 +104,8 @@ public struct RangeRequest: Equatable, Sendable {
     public var serializable = false
     public var keysOnly = false
     public var countOnly = false
+    /// Only keys created at or before this revision (0: no bound); the lock and election recipes' predecessor.
+    public var maxCreateRevision: Int64 = 0
 
     public init(key: [UInt8]) { self.key = key }
 
@@ -118,6 +120,7 @@ public struct RangeRequest: Equatable, Sendable {
         if serializable { b.bool("serializable", true) }
         if keysOnly { b.bool("keys_only", true) }
         if countOnly { b.bool("count_only", true) }
+        if maxCreateRevision != 0 { b.int("max_create_revision", maxCreateRevision) }
         return b.finish()
     }
 }

@@ -112,9 +112,12 @@ nonisolated(unsafe) private var interruptFlag: sig_atomic_t = 0
 public enum Interrupt {
     /// Installs the SIGINT/SIGTERM handler that only records the request.
     public static func install() {
-        signal(SIGINT) { _ in interruptFlag = 1 }
-        signal(SIGTERM) { _ in interruptFlag = 1 }
+        signal(SIGINT) { sig in interruptFlag = sig }
+        signal(SIGTERM) { sig in interruptFlag = sig }
     }
+
+    /// The signal that asked etch to stop (SIGINT or SIGTERM; 0 before one came), for passing it on to a child.
+    public static var signalNumber: Int32 { Int32(interruptFlag) }
 
     /// Whether an interrupt was requested.
     public static var requested: Bool { interruptFlag != 0 }
@@ -144,6 +147,10 @@ public final class HTTPTransport {
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     /// Called with one line per request when `--debug` is on.
     public var debugLog: ((String) -> Void)?
+    /// Whether SIGINT/SIGTERM stops this transport's transfers (the default). A lease kept alive on a thread of
+    /// its own turns it off: the lease must outlive the interrupt until its owner has cleaned up (a lock is
+    /// released only after the command it protects has ended).
+    public var abortsOnInterrupt = true
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
@@ -185,7 +192,7 @@ public final class HTTPTransport {
             let n = size * count
             transport.lastActivity = monotonicNanoseconds()
             transport.receivedAny = true
-            if Interrupt.requested { transport.stopRequested = true; return 0 }
+            if transport.abortsOnInterrupt && Interrupt.requested { transport.stopRequested = true; return 0 }
             let ok = transport.sink?(UnsafeRawBufferPointer(start: ptr, count: n)) ?? true
             // A slow consumer (a watch command) is not a silent server.
             transport.lastActivity = monotonicNanoseconds()
@@ -242,8 +249,8 @@ public final class HTTPTransport {
                 etch_setopt_long(h, ETCH_OPT_NOPROGRESS, 0)
                 etch_setopt_pointer(h, ETCH_OPT_XFERINFODATA, me)
                 etch_setopt_xferinfo_function(h) { user, _, _, _, _ in
-                    if Interrupt.requested { return 1 }
                     let transport = Unmanaged<HTTPTransport>.fromOpaque(user!).takeUnretainedValue()
+                    if transport.abortsOnInterrupt && Interrupt.requested { return 1 }
                     if transport.idleLimitNanoseconds > 0,
                        monotonicNanoseconds() - transport.lastActivity > transport.idleLimitNanoseconds {
                         transport.idleExpired = true
@@ -335,7 +342,7 @@ public final class HTTPTransport {
                     finalCode = msg.pointee.data.result
                     return
                 }
-                if stopRequested || Interrupt.requested {
+                if stopRequested || (abortsOnInterrupt && Interrupt.requested) {
                     stopRequested = true
                     finalCode = CURLE_ABORTED_BY_CALLBACK
                     return

@@ -100,6 +100,11 @@ final class ArgumentParserTests: XCTestCase {
         XCTAssertEqual(Registry.lookup("def"), .found("defrag"))
         XCTAssertEqual(Registry.lookup("en"), .found("endpoint"))
         XCTAssertEqual(Registry.lookup("mov"), .found("move-leader"))
+        XCTAssertEqual(Registry.lookup("lea"), .found("lease"))
+        XCTAssertEqual(Registry.lookup("lo"), .found("lock"))
+        XCTAssertEqual(Registry.lookup("el"), .found("elect"))
+        XCTAssertEqual(Registry.lookup("mig"), .notImplemented("migrate"))
+        if case let .unknown(s) = Registry.lookup("l") { XCTAssertEqual(s, ["del", "lease", "lock"], "ambiguous, in etcdctl's order") } else { XCTFail("l is ambiguous") }
         if case let .unknown(s) = Registry.lookup("m") { XCTAssertEqual(s, ["move-leader", "member", "make-mirror", "migrate"], "ambiguous, in etcdctl's order") } else { XCTFail("m is ambiguous") }
         XCTAssertEqual(Registry.resolve(["endpoint", "he"])?.path, ["endpoint", "health"])
         XCTAssertEqual(Registry.resolve(["endpoint", "he"])?.inherited.map(\.name), ["cluster"], "--cluster is inherited, as cobra's persistent flag")

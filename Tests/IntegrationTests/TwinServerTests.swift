@@ -6,42 +6,8 @@ import XCTest
 /// and stdout (protobuf included, which no text masking could compare), stderr's first line and the exit code
 /// must match byte for byte.
 final class TwinServerTests: XCTestCase {
-    struct Run { var status: Int32; var out: Data; var err: String }
-
-    /// Starts a one-member cluster on fixed ports, runs `seed` then `cases` through `tool`, and stops it.
-    func run(tool: String, clientPort: Int, peerPort: Int, seed: [String], cases: [String]) throws -> [Run] {
-        let dir = NSTemporaryDirectory() + "etch-twin-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let m = EtcdMember(name: "twin", clientPort: clientPort, peerPort: peerPort, dataDir: dir + "/d", token: "etch-twin")
-        try m.start()
-        defer { m.kill() }
-        let env = ["CTL": "\(tool) --endpoints \(m.endpoint)", "EP": m.endpoint, "BIN": tool]
-        for line in seed {
-            let r = try runProcess("/bin/sh", ["-c", line], environment: env)
-            XCTAssertEqual(r.status, 0, "\(line): \(r.stderr)")
-        }
-        return try cases.map { line in
-            let r = try runProcess("/bin/sh", ["-c", line], environment: env, timeout: 20)
-            return Run(status: r.status, out: r.stdout, err: r.stderr)
-        }
-    }
-
     func compare(seed: [String], cases: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/etcdctl") else { throw XCTSkip("etcdctl is not installed") }
-        let client = freePort(), peer = freePort()
-        let ref = try run(tool: "/usr/bin/etcdctl", clientPort: client, peerPort: peer, seed: seed, cases: cases)
-        let got = try run(tool: etchBinary, clientPort: client, peerPort: peer, seed: seed, cases: cases)
-        for (i, c) in cases.enumerated() {
-            XCTAssertEqual(got[i].status, ref[i].status, "exit code of \(c)\netcdctl: \(ref[i].err)\netch: \(got[i].err)", file: file, line: line)
-            XCTAssertEqual(got[i].out, ref[i].out, "stdout of \(c):\netcdctl: \(String(decoding: ref[i].out, as: UTF8.self))\netch:    \(String(decoding: got[i].out, as: UTF8.self))", file: file, line: line)
-            // etcdctl's client logs JSON warnings on stderr before its error; compare the Error line.
-            let refError = ref[i].err.split(separator: "\n").first { $0.hasPrefix("Error:") }
-            let gotError = got[i].err.split(separator: "\n").first { $0.hasPrefix("Error:") }
-            if ref[i].status != 0, refError != nil, !ref[i].err.contains("unknown flag") {
-                XCTAssertEqual(gotError, refError, "stderr of \(c)", file: file, line: line)
-            }
-        }
+        try TwinServers.compare(seed: seed, cases: cases, file: file, line: line)
     }
 
     static let kvSeed = [
@@ -74,5 +40,55 @@ final class TwinServerTests: XCTestCase {
             "$CTL member promote 12345", "$CTL member add", "$CTL member add n2", "$CTL member add n2 http://127.0.0.1:1",
             "$CTL member add n2 --peer-urls=", "$CTL member remove -- -1",
         ])
+    }
+}
+
+/// The twin-server comparison, for any test class: etcdctl on the first server, etch on its twin.
+enum TwinServers {
+    struct Run { var status: Int32; var out: Data; var err: String }
+
+    /// Starts a one-member cluster on fixed ports, runs `seed` then `cases` through `tool`, and stops it. The
+    /// shell lines see `$CTL` (the tool with `--endpoints`), `$EP`, `$BIN` and `$GW` (the gateway's
+    /// `http://<endpoint>/v3`, for curl).
+    static func run(tool: String, clientPort: Int, peerPort: Int, seed: [String], cases: [String]) throws -> [Run] {
+        let dir = NSTemporaryDirectory() + "etch-twin-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let m = EtcdMember(name: "twin", clientPort: clientPort, peerPort: peerPort, dataDir: dir + "/d", token: "etch-twin")
+        try m.start()
+        defer { m.kill() }
+        let env = ["CTL": "\(tool) --endpoints \(m.endpoint)", "EP": m.endpoint, "BIN": tool, "GW": "http://\(m.endpoint)/v3"]
+        for line in seed {
+            let r = try runProcess("/bin/sh", ["-c", line], environment: env)
+            XCTAssertEqual(r.status, 0, "\(line): \(r.stderr)")
+        }
+        return try cases.map { line in
+            let r = try runProcess("/bin/sh", ["-c", line], environment: env, timeout: 20)
+            return Run(status: r.status, out: r.stdout, err: r.stderr)
+        }
+    }
+
+    /// Runs `seed` and `cases` with etcdctl on one server and with etch on its twin; each case's stdout (after
+    /// `normalise`, given the case and its output), exit code and first `Error:` line must match. Returns
+    /// etch's runs, for checks of what they printed.
+    @discardableResult
+    static func compare(seed: [String], cases: [String], normalise: (String, Data) -> Data = { $1 },
+                        file: StaticString = #filePath, line: UInt = #line) throws -> [Run] {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/etcdctl") else { throw XCTSkip("etcdctl is not installed") }
+        let client = freePort(), peer = freePort()
+        let ref = try run(tool: "/usr/bin/etcdctl", clientPort: client, peerPort: peer, seed: seed, cases: cases)
+        let got = try run(tool: etchBinary, clientPort: client, peerPort: peer, seed: seed, cases: cases)
+        for (i, c) in cases.enumerated() {
+            XCTAssertEqual(got[i].status, ref[i].status, "exit code of \(c)\netcdctl: \(ref[i].err)\netch: \(got[i].err)", file: file, line: line)
+            let refOut = normalise(c, ref[i].out), gotOut = normalise(c, got[i].out)
+            XCTAssertEqual(gotOut, refOut, "stdout of \(c):\netcdctl: \(String(decoding: refOut, as: UTF8.self))\netch:    \(String(decoding: gotOut, as: UTF8.self))", file: file, line: line)
+            // etcdctl's client logs JSON warnings on stderr before its error; compare the Error line.
+            let refError = ref[i].err.split(separator: "\n").first { $0.hasPrefix("Error:") }
+            let gotError = got[i].err.split(separator: "\n").first { $0.hasPrefix("Error:") }
+            if ref[i].status != 0, refError != nil, !ref[i].err.contains("unknown flag") {
+                XCTAssertEqual(gotError, refError, "stderr of \(c)", file: file, line: line)
+            }
+        }
+        return got
     }
 }

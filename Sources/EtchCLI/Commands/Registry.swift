@@ -13,7 +13,10 @@ enum Registry {
         MoveLeaderCommand.spec,
         WatchCommand.spec.running(WatchCommand.run),
         WaitCommand.spec.running(WaitCommand.run),
+        LeaseCommands.spec,
         MemberCommands.spec,
+        LockCommand.spec.running(LockCommand.run),
+        ElectCommand.spec.running(ElectCommand.run),
         AuthCommands.spec,
         UserCommands.spec,
         RoleCommands.spec,
@@ -29,7 +32,7 @@ enum Registry {
 
     /// etcdctl 3.4's other commands: they take part in prefix matching, so `ma` stays ambiguous as it is
     /// there, and naming one says etch lacks it rather than that it does not exist.
-    static let etcdctlOnly = ["check", "elect", "lease", "lock", "make-mirror", "migrate", "snapshot"]
+    static let etcdctlOnly = ["check", "make-mirror", "migrate", "snapshot"]
 
     /// etcdctl's commands in the order it registers them, which is the order of its suggestions.
     static let etcdctlOrder = ["get", "put", "del", "txn", "compaction", "alarm", "defrag", "endpoint", "move-leader",

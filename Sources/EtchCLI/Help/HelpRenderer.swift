@@ -66,15 +66,17 @@ enum HelpRenderer {
         for c in Registry.visible {
             out += "  " + c.name + String(repeating: " ", count: width - c.name.count) + c.summary + "\n"
         }
-        out += "\nRun 'etch <command> --help' for the subcommands of member, endpoint, alarm, auth, user and role.\n"
+        var parents = Registry.visible.filter { !$0.subcommands.isEmpty }.map(\.name)
+        let last = parents.popLast() ?? ""
+        out += "\nRun 'etch <command> --help' for the subcommands of \(parents.joined(separator: ", ")) and \(last).\n"
         out += "\nGlobal options:\n" + flagLines(GlobalFlags.specs + [GlobalFlags.help])
         out += """
 
         Exit codes:
           0 success, 1 error (server error, timeout, unreachable endpoints, unknown command or flag),
-          2 no usable endpoint, 3 invalid input, 4 unsupported format or option value,
-          5 watch canceled by the server (e.g. compacted revision), 6 I/O error, 124 watch or wait --timeout ran out,
-          128 bad arguments.
+          2 no usable endpoint or failed authentication (and, as etcdctl, lease timetolive/list/keep-alive --once
+          errors), 3 invalid input, 4 unsupported format or option value, 5 watch canceled by the server (e.g.
+          compacted revision), 6 I/O error, 124 watch or wait --timeout ran out, 128 bad arguments.
 
         Run 'etch help <command>' or 'etch <command> --help' for a command's options and examples.
 
