@@ -34,6 +34,9 @@ public final class Context {
     /// Whether SIGINT or SIGTERM arrived.
     var interrupted: Bool { Interrupt.requested }
 
+    /// The signal that interrupted etch (SIGINT or SIGTERM), to pass on to a child.
+    var interruptSignal: Int32 { Interrupt.signalNumber }
+
     /// Writes a notice to stderr at once.
     func notice(_ line: String) {
         stderr.append(line + "\n")

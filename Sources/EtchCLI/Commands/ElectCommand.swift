@@ -1,6 +1,5 @@
 import EtchGateway
 import EtchOutput
-import EtchTransport
 import Glibc
 
 /// `etch elect`: etcdctl's leader election (the same keys as `etcdctl elect`, see `KeyQueue`): campaign and
@@ -49,24 +48,11 @@ enum ElectCommand {
         let client = try ctx.makeClient()
         let (session, queue) = try LockCommand.acquire(ctx, client: client, name: name, ttl: ttl, value: proposal,
                                                       stopAt: nil, timeoutText: nil)
-        do {
-            let current = try queue.current()
-            guard !current.kvs.isEmpty else { throw CLIError(.leaseLost, "elect: session expired") }
-            printer.get(current, to: ctx.stdout)
-            ctx.stdout.flush()
-        } catch {
-            try? session.close()
-            if ctx.interrupted { return .success }
-            throw error
-        }
-        while !ctx.interrupted && session.loss == nil { usleep(20_000) }
-        if let loss = session.loss {
-            throw CLIError(.leaseLost, "elect: session expired: " + LockCommand.describe(loss, session: session) + "; no longer the leader")
-        }
-        // Resigning: revoking the lease deletes the leader key (etcdctl deletes the key and lets the lease
-        // expire), through the session's own connection, which the interrupt did not cut.
-        try? session.close()
-        return .success
+        // Resigning closes the session: revoking the lease deletes the leader key (etcdctl deletes the key and
+        // lets the lease expire).
+        return try LockCommand.hold(ctx, session: session, queue: queue, printer: printer,
+                                    notHeld: CLIError(.leaseLost, "elect: session expired"), lost: "no longer the leader",
+                                    prefix: "elect: ")
     }
 
     /// Election.Observe: the first-created key under `<name>/` is the leader; print it, then its new values,

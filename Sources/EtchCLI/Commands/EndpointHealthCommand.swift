@@ -1,6 +1,5 @@
 import EtchGateway
 import EtchOutput
-import EtchTransport
 
 /// `etch endpoint health [--wait D]`: a linearizable read on each endpoint at once; with `--wait`, again until
 /// every endpoint is healthy or D runs out.
@@ -89,12 +88,12 @@ enum EndpointHealthCommand {
             return .success
         }
         let limit = UInt64(max(0, GoDuration.parse(waitText) ?? 0))
-        let deadline = monotonicNanoseconds() + limit
+        let deadline = Deadline.now + limit
         let commandTimeout = client.commandTimeoutMilliseconds
         var pause = 100
         while true {
             // No round outlasts the wait: each call gets at most the time left.
-            let left = deadline > monotonicNanoseconds() ? deadline - monotonicNanoseconds() : 0
+            let left = deadline > Deadline.now ? deadline - Deadline.now : 0
             client.commandTimeoutMilliseconds = max(1, min(commandTimeout, Int(left / 1_000_000)))
             var round: [(EndpointHealth, Verdict)] = []
             var listFailure: (Verdict, String)?
@@ -107,18 +106,18 @@ enum EndpointHealthCommand {
                 if case .unreachable = error { unreachable = true }
                 listFailure = (unreachable ? .unreachable : .unhealthy, "failed to fetch endpoints from etcd cluster member list: \(error.message)")
             }
-            if Interrupt.requested { Interrupt.exitBySignal() }
+            if ctx.interrupted { ctx.exitBySignal() }
             if listFailure == nil && round.allSatisfy({ $0.1 == .healthy }) {
                 try emit(ctx, round.map(\.0), format)
                 return .success
             }
-            if monotonicNanoseconds() >= deadline {
+            if Deadline.now >= deadline {
                 try emit(ctx, round.map(\.0), format)
                 throw waitFailure(round, listFailure: listFailure, waited: waitText)
             }
-            let rest = Int((deadline - monotonicNanoseconds()) / 1_000_000)
+            let rest = Int((deadline - Deadline.now) / 1_000_000)
             Backoff.sleep(milliseconds: min(pause, max(1, rest)))
-            if Interrupt.requested { Interrupt.exitBySignal() }
+            if ctx.interrupted { ctx.exitBySignal() }
             pause = min(pause * 2, 1000)
         }
     }

@@ -1,6 +1,5 @@
 import EtchGateway
 import EtchOutput
-import EtchTransport
 
 /// `etch lease grant|revoke|timetolive|list|keep-alive`: leases, the timers keys can be attached to
 /// (`put --lease`) so that they vanish when the lease expires or is revoked.

@@ -1,6 +1,5 @@
 import EtchGateway
 import EtchOutput
-import EtchTransport
 import Glibc
 
 /// `etch lock`: etcdctl's distributed lock, interoperable with `etcdctl lock` (the same keys, see `KeyQueue`),
@@ -55,9 +54,18 @@ enum LockCommand {
                                   stopAt: timeout.map { Deadline.after(nanoseconds: $0) }, timeoutText: timeoutText)
         let (session, queue) = holding
         guard let printer else { runCommand(ctx, command, session: session, queue: queue) }
+        return try hold(ctx, session: session, queue: queue, printer: printer, notHeld: CLIError(.error, "lock lost on init"),
+                        lost: "the lock \(goQuote(RawArgument.decode(queue.key))) is lost", prefix: "")
+    }
+
+    /// What lock (without a command) and elect do once they hold their key: print it as get would, hold it
+    /// until SIGINT or SIGTERM, then give it up by closing the session (its connection survives the interrupt).
+    /// A lost lease ends it with exit 8 and says what was lost.
+    static func hold(_ ctx: Context, session: LeaseSession, queue: KeyQueue, printer: Printer, notHeld: CLIError,
+                     lost: String, prefix: String) throws -> ExitCode {
         do {
             let current = try queue.current()
-            guard !current.kvs.isEmpty else { throw CLIError(.error, "lock lost on init") }
+            guard !current.kvs.isEmpty else { throw notHeld }
             printer.get(current, to: ctx.stdout)
             ctx.stdout.flush()
         } catch {
@@ -67,7 +75,7 @@ enum LockCommand {
         }
         while !ctx.interrupted && session.loss == nil { usleep(20_000) }
         if let loss = session.loss {
-            throw CLIError(.leaseLost, "session expired: " + describe(loss, session: session) + "; the lock \(goQuote(RawArgument.decode(queue.key))) is lost")
+            throw CLIError(.leaseLost, prefix + "session expired: " + describe(loss, session: session) + "; " + lost)
         }
         try? session.close()
         return .success
@@ -148,7 +156,7 @@ enum LockCommand {
         while true {
             if let ended = ChildProcess.poll(pid) { status = ended; break }
             if ctx.interrupted && !forwarded {
-                let sig = Interrupt.signalNumber
+                let sig = ctx.interruptSignal
                 kill(pid, sig == 0 ? SIGTERM : sig)
                 forwarded = true
             }

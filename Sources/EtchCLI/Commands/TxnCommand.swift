@@ -1,6 +1,5 @@
 import EtchGateway
 import EtchOutput
-import EtchTransport
 import Glibc
 
 /// `etch txn`: reads a transaction from stdin in etcdctl's grammar and applies it in one request.
@@ -60,7 +59,7 @@ enum TxnCommand {
         // As etcdctl: the client first (bad endpoints, TLS files or credentials fail before input is read).
         let client = try ctx.makeClient()
         let interactive = ctx.arguments.bool("interactive")
-        var input = StandardInputLines()
+        var input = StandardInputLines(ctx: ctx)
         let request = try read(
             prompt: { text in
                 guard interactive else { return }
@@ -79,8 +78,12 @@ enum TxnCommand {
     /// must end with a newline, and the end of input before one is the error `EOF` (exit 3). Reads wait
     /// in poll, which a signal interrupts (read would be restarted), so Ctrl-C ends etch at a prompt.
     struct StandardInputLines {
+        /// Asked whether SIGINT or SIGTERM arrived while waiting for input.
+        let ctx: Context
         private var buffer: [UInt8] = []
         private var ended = false
+
+        init(ctx: Context) { self.ctx = ctx }
 
         mutating func next() throws -> String {
             while true {
@@ -90,7 +93,7 @@ enum TxnCommand {
                     return line
                 }
                 if ended { throw CLIError(.invalidInput, "EOF") }
-                if Interrupt.requested { Interrupt.exitBySignal() }
+                if ctx.interrupted { ctx.exitBySignal() }
                 var fd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
                 if poll(&fd, 1, -1) < 0 {
                     if errno == EINTR { continue }
