@@ -7,6 +7,14 @@ import XCTest
 final class CommandDescriptionTests: XCTestCase {
     var all: [CommandSpec] { Registry.allCommands.map(\.command) }
 
+    func testEachRegistryEntryNamesTheCommandItBuilds() {
+        for e in Registry.entries {
+            let spec = e.build()
+            XCTAssertEqual(spec.name, e.name)
+            XCTAssertEqual(spec.hidden, e.hidden, e.name)
+        }
+    }
+
     func testEveryCommandHasSummaryUsageFlagsWithDefaultsAndAnExample() {
         for (path, c) in Registry.allCommands where c.run != nil {
             XCTAssertFalse(c.summary.isEmpty, c.name)

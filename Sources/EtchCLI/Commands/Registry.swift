@@ -1,31 +1,47 @@
 /// Every command etch has, with its runner; the one list help, completions and the man page read.
 enum Registry {
-    /// The command tree: top-level commands in help's order, parents holding their subcommands.
-    static let commands: [CommandSpec] = [
-        GetCommand.spec.running(GetCommand.run),
-        PutCommand.spec.running(PutCommand.run),
-        DelCommand.spec.running(DelCommand.run),
-        TxnCommand.spec.running(TxnCommand.run),
-        CompactionCommand.spec,
-        AlarmCommands.spec,
-        DefragCommand.spec,
-        EndpointCommands.spec,
-        MoveLeaderCommand.spec,
-        WatchCommand.spec.running(WatchCommand.run),
-        WaitCommand.spec.running(WaitCommand.run),
-        LeaseCommands.spec,
-        MemberCommands.spec,
-        LockCommand.spec.running(LockCommand.run),
-        ElectCommand.spec.running(ElectCommand.run),
-        AuthCommands.spec,
-        UserCommands.spec,
-        RoleCommands.spec,
-        VersionCommand.spec.running(VersionCommand.run),
-        HelpCommand.spec.running(HelpCommand.run),
-        CompletionCommand.spec.running(CompletionCommand.run),
-        CompleteKeysCommand.spec.running(CompleteKeysCommand.run),
-        ManCommand.spec.running(ManCommand.run),
+    /// A top-level command by name, its description built only when asked for: a run builds the one command it
+    /// runs, not the whole tree (help, the man page and completions build it all).
+    struct Entry: Sendable {
+        let name: String
+        let hidden: Bool
+        let build: @Sendable () -> CommandSpec
+        init(_ name: String, hidden: Bool, _ build: @escaping @Sendable () -> CommandSpec) {
+            self.name = name
+            self.hidden = hidden
+            self.build = build
+        }
+    }
+
+    /// The command tree's top level in help's order (a unit test checks each name is its spec's).
+    static let entries: [Entry] = [
+        Entry("get", hidden: false) { GetCommand.spec.running(GetCommand.run) },
+        Entry("put", hidden: false) { PutCommand.spec.running(PutCommand.run) },
+        Entry("del", hidden: false) { DelCommand.spec.running(DelCommand.run) },
+        Entry("txn", hidden: false) { TxnCommand.spec.running(TxnCommand.run) },
+        Entry("compaction", hidden: false) { CompactionCommand.spec },
+        Entry("alarm", hidden: false) { AlarmCommands.spec },
+        Entry("defrag", hidden: false) { DefragCommand.spec },
+        Entry("endpoint", hidden: false) { EndpointCommands.spec },
+        Entry("move-leader", hidden: false) { MoveLeaderCommand.spec },
+        Entry("watch", hidden: false) { WatchCommand.spec.running(WatchCommand.run) },
+        Entry("wait", hidden: false) { WaitCommand.spec.running(WaitCommand.run) },
+        Entry("lease", hidden: false) { LeaseCommands.spec },
+        Entry("member", hidden: false) { MemberCommands.spec },
+        Entry("lock", hidden: false) { LockCommand.spec.running(LockCommand.run) },
+        Entry("elect", hidden: false) { ElectCommand.spec.running(ElectCommand.run) },
+        Entry("auth", hidden: false) { AuthCommands.spec },
+        Entry("user", hidden: false) { UserCommands.spec },
+        Entry("role", hidden: false) { RoleCommands.spec },
+        Entry("version", hidden: false) { VersionCommand.spec.running(VersionCommand.run) },
+        Entry("help", hidden: false) { HelpCommand.spec.running(HelpCommand.run) },
+        Entry("completion", hidden: false) { CompletionCommand.spec.running(CompletionCommand.run) },
+        Entry("__complete-keys", hidden: true) { CompleteKeysCommand.spec.running(CompleteKeysCommand.run) },
+        Entry("__man", hidden: true) { ManCommand.spec.running(ManCommand.run) },
     ]
+
+    /// The whole command tree: top-level commands, parents holding their subcommands.
+    static var commands: [CommandSpec] { entries.map { $0.build() } }
 
     /// The commands help, the man page and completions show (plumbing left out).
     static var visible: [CommandSpec] { commands.filter { !$0.hidden } }
@@ -50,7 +66,7 @@ enum Registry {
 
     /// Finds a top-level command by exact name, else by unique prefix (cobra's EnablePrefixMatching).
     static func lookup(_ name: String) -> Lookup {
-        let ours = commands.map(\.name)
+        let ours = entries.map(\.name)
         let rank = { (n: String) in etcdctlOrder.firstIndex(of: n) ?? etcdctlOrder.count }
         let all = (ours + etcdctlOnly.filter { !ours.contains($0) }).enumerated()
             .sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
@@ -64,7 +80,7 @@ enum Registry {
             if matches.count == 1 { resolved = matches[0] }
         }
         if let r = resolved { return ours.contains(r) ? .found(r) : .notImplemented(r) }
-        let hidden = Set(commands.filter(\.hidden).map(\.name))
+        let hidden = Set(entries.filter(\.hidden).map(\.name))
         return .unknown(suggestions: suggestions(for: name, among: all.filter { !hidden.contains($0) }))
     }
 
@@ -92,7 +108,7 @@ enum Registry {
     }
 
     /// The top-level command called `name`.
-    static func command(_ name: String) -> CommandSpec? { commands.first { $0.name == name } }
+    static func command(_ name: String) -> CommandSpec? { entries.first { $0.name == name }?.build() }
 
     /// cobra's "Did you mean this?": names within Levenshtein distance 2 (case-insensitive) or with the typed
     /// text as a prefix.
