@@ -75,9 +75,20 @@ public final class Context {
     }
 
     /// The common shape of a unary command: check the format, send `request`, print the reply with `output`.
-    func unary<R: UnaryRPC>(_ request: R, _ output: Output<R.Response>) throws -> ExitCode {
+    /// With `failing`, a failed call is reported with that exit code in `wording` (etcdctl's own words for some
+    /// commands, such as `failed to grant lease (...)`).
+    func unary<R: UnaryRPC>(_ request: R, _ output: Output<R.Response>, failing code: ExitCode? = nil,
+                            wording: (String) -> String = { $0 }) throws -> ExitCode {
         let format = try format(for: output)
-        let reply = try makeClient().unary(request)
+        let client = try makeClient()
+        let reply: R.Response
+        do {
+            reply = try client.unary(request)
+        } catch {
+            guard let code else { throw error }
+            if interrupted { exitBySignal() }
+            throw CLIError(code, wording(error.message))
+        }
         try emit(reply, output, as: format)
         return .success
     }

@@ -84,28 +84,14 @@ enum LeaseCommands {
         guard p.count == 1 else { throw CLIError(.badArgs, "lease grant command needs TTL argument") }
         let ttl: Int64
         do { ttl = try Operands.int64(p[0]) } catch { throw CLIError(.badArgs, "bad TTL (\(error.message))") }
-        let output = LeaseOutput.grant
-        let format = try ctx.format(for: output)
-        let client = try ctx.makeClient()
-        let reply = try calling(ctx, .error, { "failed to grant lease (\($0))" }) { () throws(GatewayError) in
-            try client.unary(LeaseGrantRequest(TTL: ttl))
-        }
-        try ctx.emit(reply, output, as: format)
-        return .success
+        return try ctx.unary(LeaseGrantRequest(TTL: ttl), LeaseOutput.grant, failing: .error) { "failed to grant lease (\($0))" }
     }
 
     static func runRevoke(_ ctx: Context) throws -> ExitCode {
         let p = ctx.arguments.positionals
         guard p.count == 1 else { throw CLIError(.badArgs, "lease revoke command needs 1 argument") }
         let id = try leaseID(p[0])
-        let output = LeaseOutput.revoke(id)
-        let format = try ctx.format(for: output)
-        let client = try ctx.makeClient()
-        let reply = try calling(ctx, .error, { "failed to revoke lease (\($0))" }) { () throws(GatewayError) in
-            try client.unary(LeaseRevokeRequest(ID: id))
-        }
-        try ctx.emit(reply, output, as: format)
-        return .success
+        return try ctx.unary(LeaseRevokeRequest(ID: id), LeaseOutput.revoke(id), failing: .error) { "failed to revoke lease (\($0))" }
     }
 
     static func runTimeToLive(_ ctx: Context) throws -> ExitCode {
@@ -113,26 +99,12 @@ enum LeaseCommands {
         guard p.count == 1 else { throw CLIError(.badArgs, "lease timetolive command needs lease ID as argument") }
         let id = try leaseID(p[0])
         let keys = ctx.arguments.bool("keys")
-        let output = LeaseOutput.timeToLive(keys: keys)
-        let format = try ctx.format(for: output)
-        let client = try ctx.makeClient()
         // etcdctl reports this command's errors as a bad connection (exit 2), in the client's own words.
-        let reply = try calling(ctx, .badConnection, { $0 }) { () throws(GatewayError) in
-            try client.unary(LeaseTimeToLiveRequest(ID: id, keys: keys))
-        }
-        try ctx.emit(reply, output, as: format)
-        return .success
+        return try ctx.unary(LeaseTimeToLiveRequest(ID: id, keys: keys), LeaseOutput.timeToLive(keys: keys), failing: .badConnection)
     }
 
     static func runList(_ ctx: Context) throws -> ExitCode {
-        let output = LeaseOutput.list
-        let format = try ctx.format(for: output)
-        let client = try ctx.makeClient()
-        let reply = try calling(ctx, .badConnection, { $0 }) { () throws(GatewayError) in
-            try client.unary(LeaseLeasesRequest())
-        }
-        try ctx.emit(reply, output, as: format)
-        return .success
+        return try ctx.unary(LeaseLeasesRequest(), LeaseOutput.list, failing: .badConnection)
     }
 
     static func runKeepAlive(_ ctx: Context) throws -> ExitCode {
