@@ -18,13 +18,16 @@ let package = Package(
         ),
         .target(name: "EtchTransport", dependencies: ["CCurl"]),
         .target(name: "EtchGateway", dependencies: ["EtchTransport"]),
+        // etcd's bbolt database files, read and written locally: no network, no Foundation.
+        .target(name: "EtchBolt"),
         .target(name: "EtchOutput", dependencies: ["EtchGateway"]),
-        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport"], plugins: ["BuildInfo"]),
+        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport", "EtchBolt"], plugins: ["BuildInfo"]),
         // Writes the git commit into the build (BuildInfo.gitCommit) for `etch version`.
         .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(name: "etch", dependencies: ["EtchCLI"]),
         .testTarget(name: "EtchCLITests", dependencies: ["EtchCLI", "EtchGateway"]),
         .testTarget(name: "EtchGatewayTests", dependencies: ["EtchGateway"]),
+        .testTarget(name: "EtchBoltTests", dependencies: ["EtchBolt"], exclude: ["Fixtures"]),
         .testTarget(
             name: "EtchOutputTests",
             dependencies: ["EtchOutput", "EtchGateway"],
