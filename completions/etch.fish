@@ -23,7 +23,7 @@ function __etch_state
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]
                 set command $w
-            else if test $operands = 0; and contains -- $command alarm endpoint lease member auth user role
+            else if test $operands = 0; and contains -- $command alarm endpoint lease member snapshot auth user role
                 set command $command/$w
             else
                 set operands (math $operands + 1)
@@ -87,6 +87,7 @@ complete -c etch -n 'not __etch_state >/dev/null' -a watch -d 'Watches events st
 complete -c etch -n 'not __etch_state >/dev/null' -a wait -d 'Waits until a key or range meets a condition (exists, deleted, value=V, changed)'
 complete -c etch -n 'not __etch_state >/dev/null' -a lease -d 'Lease related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a member -d 'Membership related commands'
+complete -c etch -n 'not __etch_state >/dev/null' -a snapshot -d 'Manages etcd node snapshots'
 complete -c etch -n 'not __etch_state >/dev/null' -a lock -d 'Acquires a named lock'
 complete -c etch -n 'not __etch_state >/dev/null' -a elect -d 'Observes and participates in leader election'
 complete -c etch -n 'not __etch_state >/dev/null' -a auth -d 'Enable or disable authentication'
@@ -234,6 +235,11 @@ complete -c etch -n '__etch_using member/update' -l peer-urls -x -d 'comma separ
 
 # member promote
 
+# snapshot
+complete -c etch -n '__etch_using snapshot' -a status -d 'Gets backend snapshot status of a given file'
+
+# snapshot status
+
 # lock
 complete -c etch -n '__etch_using lock' -l ttl -x -d 'timeout for session'
 complete -c etch -n '__etch_using lock' -l timeout -x -d 'Give up'
@@ -308,7 +314,7 @@ complete -c etch -n '__etch_using role/revoke-permission' -l from-key -d 'revoke
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait lease member lock elect auth user role version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait lease member snapshot lock elect auth user role version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'
