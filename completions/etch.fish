@@ -157,7 +157,7 @@ complete -c etch -n '__etch_using alarm' -a list -d 'Lists all alarms'
 
 # defrag
 complete -c etch -n '__etch_using defrag' -l cluster -d 'use all endpoints from the cluster member list'
-complete -c etch -n '__etch_using defrag' -l data-dir -r -F -d 'Optional. If present, defragments a data directory not in use by etcd'
+complete -c etch -n '__etch_using defrag' -l data-dir -r -F -d 'Optional. If present, defragments a data directory not in use by etcd.'
 
 # endpoint
 complete -c etch -n '__etch_using endpoint' -a health -d 'Checks the healthiness of endpoints specified in `--endpoints` flag'
