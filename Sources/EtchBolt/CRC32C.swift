@@ -1,6 +1,11 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+import _Builtin_intrinsics.intel.cpuid
+#endif
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as Go's `crc32.MakeTable(crc32.Castagnoli)`: the hash
-/// etcd's snapshot status, HashKV and WAL records use. Slicing-by-8 tables make it fast enough for a
-/// multi-gigabyte snapshot without hardware instructions.
+/// etcd's snapshot status, HashKV and WAL records use. On x86-64 with SSE4.2 (checked at run time) the CPU's
+/// crc32 instruction does it, 8 bytes at a time, as Go's does; elsewhere slicing-by-8 tables.
 public struct CRC32C: Sendable {
     /// The running value, complemented as Go keeps it (so `value` is the final sum at any point).
     public private(set) var value: UInt32
@@ -25,8 +30,46 @@ public struct CRC32C: Sendable {
         return t
     }()
 
+    /// Whether this CPU has SSE4.2's crc32 instruction (CPUID leaf 1, ECX bit 20).
+    static let hardware: Bool = {
+        #if arch(x86_64)
+        var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0, d: UInt32 = 0
+        return __get_cpuid(1, &a, &b, &c, &d) != 0 && c & (1 << 20) != 0
+        #else
+        return false
+        #endif
+    }()
+
     /// Adds bytes to the sum.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        #if arch(x86_64)
+        if Self.hardware {
+            value = Self.hardwareUpdate(value, bytes)
+            return
+        }
+        #endif
+        value = Self.tableUpdate(value, bytes)
+    }
+
+    #if arch(x86_64)
+    static func hardwareUpdate(_ value: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc = UInt64(~value)
+        var i = 0
+        let n = bytes.count
+        while n - i >= 8 {
+            crc = _mm_crc32_u64(crc, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            i += 8
+        }
+        var c32 = UInt32(truncatingIfNeeded: crc)
+        while i < n {
+            c32 = _mm_crc32_u8(c32, bytes[i])
+            i += 1
+        }
+        return ~c32
+    }
+    #endif
+
+    static func tableUpdate(_ value: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = ~value
         Self.tables.withUnsafeBufferPointer { t in
             var i = 0
@@ -46,7 +89,7 @@ public struct CRC32C: Sendable {
                 i += 1
             }
         }
-        value = ~crc
+        return ~crc
     }
 
     /// Adds bytes to the sum.
