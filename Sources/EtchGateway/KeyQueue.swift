@@ -66,14 +66,28 @@ public final class KeyQueue {
     /// Returns whether we hold it already, and our key as it was when it existed before (a resumed session).
     @discardableResult
     public func enqueue(value: [UInt8]) throws(GatewayError) -> (holds: Bool, existing: KeyValue?) {
+        let queued = try KeyQueue.queued(by: client.txn(enqueueRequest(value: value)))
+        createRevision = queued.createRevision
+        if queued.holds { header = queued.header }
+        return (queued.holds, queued.existing)
+    }
+
+    /// The txn that queues our key: put it with our lease if it does not exist, else read it; read the holder
+    /// either way.
+    func enqueueRequest(value: [UInt8]) -> TxnRequest {
         var put = PutRequest(key: key, value: value)
         put.lease = lease
-        let reply = try client.txn(TxnRequest(
+        return TxnRequest(
             compare: [Compare(key: key, result: .equal, target: .create(0))],
             success: [.put(put), .range(ownerRequest())],
-            failure: [.range(RangeRequest(key: key)), .range(ownerRequest())]))
+            failure: [.range(RangeRequest(key: key)), .range(ownerRequest())])
+    }
+
+    /// What the enqueue txn's reply says: our key's create revision (the txn's revision when it put the key,
+    /// the key's own when it was there already), whether the first-created key is ours, and our key as it was.
+    static func queued(by reply: TxnResponse) throws(GatewayError) -> (holds: Bool, createRevision: Int64, existing: KeyValue?, header: ResponseHeader) {
         var existing: KeyValue?
-        createRevision = reply.header.revision
+        var createRevision = reply.header.revision
         if !reply.succeeded, case let .range(mine)? = reply.responses.first, let kv = mine.kvs.first {
             existing = kv
             createRevision = kv.createRevision
@@ -81,11 +95,19 @@ public final class KeyQueue {
         guard reply.responses.count == 2, case let .range(owner) = reply.responses[1] else {
             throw .malformedReply("txn reply without the holder's range")
         }
-        if owner.kvs.isEmpty || owner.kvs[0].createRevision == createRevision {
-            header = reply.header
-            return (true, existing)
-        }
-        return (false, existing)
+        let holds = owner.kvs.isEmpty || owner.kvs[0].createRevision == createRevision
+        return (holds, createRevision, existing, reply.header)
+    }
+
+    /// What a watch response means to a waiter: `.lost` when our own key was deleted (our lease is gone),
+    /// `.acquired` when the predecessor's was (look again: it may not be the last one), nil to keep waiting.
+    /// Our own deletion wins wherever it is in the response: both keys can go in one revision (one lease, or
+    /// a delete of the whole prefix), and a waiter without its key must not go on to run its command.
+    static func verdict(_ response: WatchResponse, own: [UInt8], predecessor: [UInt8]) -> WaitOutcome? {
+        let deleted = response.events.filter { $0.type == .delete }.map(\.kv.key)
+        if deleted.contains(own) { return .lost }
+        if deleted.contains(predecessor) { return .acquired }
+        return nil
     }
 
     /// Waits until no key created before ours is left under the prefix (etcd's `waitDeletes`), at most until
@@ -105,17 +127,14 @@ public final class KeyQueue {
             timing.stopAt = stopAt
             let watch = ResilientWatch(session: WatchSession(client: client, request: request), timing: timing)
             watch.notice = notice
-            var ownDeleted = false
+            var seen: WaitOutcome?
             let outcome = try watch.run { response in
-                for event in response.events where event.type == .delete {
-                    if event.kv.key == key { ownDeleted = true; return false }
-                    if event.kv.key == predecessor.key { return false }
-                }
-                return true
+                seen = KeyQueue.verdict(response, own: key, predecessor: predecessor.key)
+                return seen == nil
             }
             switch outcome {
             case .stoppedByConsumer:
-                if ownDeleted { return .lost }
+                if seen == .lost { return .lost }
             case .interrupted: return .interrupted
             case .deadline: return .deadline
             case let .canceled(response):

@@ -293,12 +293,40 @@ public final class LeaseSession: @unchecked Sendable {
 
     /// Stops renewing and revokes the lease, deleting the keys attached to it. A lease already gone is not an
     /// error. Uses the keeper's connection, which an interrupt does not abort.
+    ///
+    /// Unlike a put, a revoke may be sent again when its outcome is unknown (the member died mid-request, or
+    /// timed out without a leader): a second revoke of a revoked lease only finds it gone. So a failed revoke
+    /// is tried once more on each other endpoint: a lock released while a member dies is released at once,
+    /// not a TTL later (found by the mutual exclusion test, where each such release stalled every waiter 10 s).
     public func close() throws(GatewayError) {
         orphan()
-        do {
-            _ = try keeper.client.unary(LeaseRevokeRequest(ID: id))
-        } catch let .server(code, message, _) where code == GatewayError.Code.notFound && message.contains("lease not found") {
-            return
+        let client = keeper.client
+        var attempts = 0
+        while true {
+            do {
+                _ = try client.unary(LeaseRevokeRequest(ID: id))
+                return
+            } catch {
+                if LeaseSession.revokeSucceeded(error) { return }
+                attempts += 1
+                guard LeaseSession.revokeRetryable(error), attempts < client.endpoints.count else { throw error }
+                client.markCurrent((client.current + 1) % client.endpoints.count)
+            }
         }
+    }
+
+    /// A revoke refused because the lease is gone: it expired or an earlier revoke went through.
+    static func revokeSucceeded(_ error: GatewayError) -> Bool {
+        if case let .server(code, message, _) = error {
+            return code == GatewayError.Code.notFound && message.contains("lease not found")
+        }
+        return false
+    }
+
+    /// Whether another endpoint may do better: not when none could be connected to (the call tried them all)
+    /// nor when a server refused it for good (a bad request, refused credentials).
+    static func revokeRetryable(_ error: GatewayError) -> Bool {
+        if case .unreachable = error { return false }
+        return LeaseKeeper.final(error, endpoint: "") == nil
     }
 }
