@@ -66,7 +66,9 @@ public final class KeyQueue {
     /// Returns whether we hold it already, and our key as it was when it existed before (a resumed session).
     @discardableResult
     public func enqueue(value: [UInt8]) throws(GatewayError) -> (holds: Bool, existing: KeyValue?) {
-        let queued = try KeyQueue.queued(by: client.txn(enqueueRequest(value: value)))
+        // Sent again elsewhere if a member fails under it: a second run finds the key the first one put.
+        let request = enqueueRequest(value: value)
+        let queued = try KeyQueue.queued(by: client.idempotent { () throws(GatewayError) in try client.txn(request) })
         createRevision = queued.createRevision
         if queued.holds { header = queued.header }
         return (queued.holds, queued.existing)
@@ -114,7 +116,8 @@ public final class KeyQueue {
     /// `stopAt` (monotonic nanoseconds). `createMilliseconds`: how long a watch may take to be created.
     public func waitForPredecessors(stopAt: UInt64?, createMilliseconds: Int) throws(GatewayError) -> WaitOutcome {
         while true {
-            let reply = try client.range(ownerRequest(lastBefore: createRevision - 1))
+            let before = ownerRequest(lastBefore: createRevision - 1)
+            let reply = try client.idempotent { () throws(GatewayError) in try client.range(before) }
             guard let predecessor = reply.kvs.first else {
                 header = reply.header
                 return .acquired
@@ -159,18 +162,18 @@ public final class KeyQueue {
 
     /// Deletes our key (Mutex.Unlock).
     public func release() throws(GatewayError) {
-        _ = try client.deleteRange(DeleteRangeRequest(key: key))
+        _ = try client.idempotent { () throws(GatewayError) in try client.deleteRange(DeleteRangeRequest(key: key)) }
     }
 
     /// Deletes our key if it is still the one we created (Election.Resign).
     public func resign() throws(GatewayError) {
-        _ = try client.txn(TxnRequest(
-            compare: [Compare(key: key, result: .equal, target: .create(createRevision))],
-            success: [.deleteRange(DeleteRangeRequest(key: key))]))
+        let request = TxnRequest(compare: [Compare(key: key, result: .equal, target: .create(createRevision))],
+                                 success: [.deleteRange(DeleteRangeRequest(key: key))])
+        _ = try client.idempotent { () throws(GatewayError) in try client.txn(request) }
     }
 
     /// Our key as it is now (what etcdctl prints once it holds the lock or leads), at the current revision.
     public func current() throws(GatewayError) -> RangeResponse {
-        try client.range(RangeRequest(key: key))
+        try client.idempotent { () throws(GatewayError) in try client.range(RangeRequest(key: key)) }
     }
 }

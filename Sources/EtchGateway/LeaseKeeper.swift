@@ -243,7 +243,10 @@ public final class LeaseSession: @unchecked Sendable {
     /// `notice` gets the keeper's lines about failing and recovered renewals, on that thread too.
     public static func grant(_ client: GatewayClient, ttl: Int64, notice: @escaping (String) -> Void = { _ in },
                              onLoss: @escaping @Sendable (LeaseKeepAliveEnd) -> Void = { _ in }) throws(GatewayError) -> LeaseSession {
-        let reply = try client.unary(LeaseGrantRequest(TTL: ttl))
+        // Sent again elsewhere when a member fails under it: a lease the first attempt may have granted has no
+        // key attached and nobody renews it, so it only expires after its TTL (unlike `lease grant`, whose user
+        // would be told one ID while another exists).
+        let reply = try client.idempotent { () throws(GatewayError) in try client.unary(LeaseGrantRequest(TTL: ttl)) }
         if !reply.error.isEmpty { throw .server(code: 2, message: reply.error, httpStatus: 200) }
         return LeaseSession(client: client, id: reply.ID, ttl: reply.TTL, notice: notice, onLoss: onLoss)
     }
@@ -296,37 +299,16 @@ public final class LeaseSession: @unchecked Sendable {
     ///
     /// Unlike a put, a revoke may be sent again when its outcome is unknown (the member died mid-request, or
     /// timed out without a leader): a second revoke of a revoked lease only finds it gone. So a failed revoke
-    /// is tried once more on each other endpoint: a lock released while a member dies is released at once,
-    /// not a TTL later (found by the mutual exclusion test, where each such release stalled every waiter 10 s).
+    /// is tried on the other endpoints (`GatewayClient.idempotent`): a lock released while a member dies is
+    /// released at once, not a TTL later (found by the mutual exclusion test, where each such release stalled
+    /// every waiter 10 s).
     public func close() throws(GatewayError) {
         orphan()
         let client = keeper.client
-        var attempts = 0
-        while true {
-            do {
-                _ = try client.unary(LeaseRevokeRequest(ID: id))
-                return
-            } catch {
-                if LeaseSession.revokeSucceeded(error) { return }
-                attempts += 1
-                guard LeaseSession.revokeRetryable(error), attempts < client.endpoints.count else { throw error }
-                client.markCurrent((client.current + 1) % client.endpoints.count)
-            }
+        do {
+            _ = try client.idempotent { () throws(GatewayError) in try client.unary(LeaseRevokeRequest(ID: id)) }
+        } catch let .server(code, message, _) where code == GatewayError.Code.notFound && message.contains("lease not found") {
+            return
         }
-    }
-
-    /// A revoke refused because the lease is gone: it expired or an earlier revoke went through.
-    static func revokeSucceeded(_ error: GatewayError) -> Bool {
-        if case let .server(code, message, _) = error {
-            return code == GatewayError.Code.notFound && message.contains("lease not found")
-        }
-        return false
-    }
-
-    /// Whether another endpoint may do better: not when none could be connected to (the call tried them all)
-    /// nor when a server refused it for good (a bad request, refused credentials).
-    static func revokeRetryable(_ error: GatewayError) -> Bool {
-        if case .unreachable = error { return false }
-        return LeaseKeeper.final(error, endpoint: "") == nil
     }
 }

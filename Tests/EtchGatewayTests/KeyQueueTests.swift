@@ -92,15 +92,37 @@ final class KeyQueueTests: XCTestCase {
         XCTAssertEqual(KeyQueue.verdict(response([(.delete, before), (.delete, own)]), own: own, predecessor: before), .lost)
     }
 
-    /// A revoke whose outcome is unknown is sent again on another endpoint; one that no endpoint accepted, or
-    /// that a server refused for good, is not; "lease not found" means it is revoked already.
-    func testWhichRevokeFailuresAreRetried() {
-        XCTAssertTrue(LeaseSession.revokeSucceeded(.server(code: 5, message: "etcdserver: requested lease not found", httpStatus: 404)))
-        XCTAssertFalse(LeaseSession.revokeSucceeded(.server(code: 14, message: "etcdserver: no leader", httpStatus: 503)))
-        XCTAssertTrue(LeaseSession.revokeRetryable(.emptyReply(endpoint: "http://127.0.0.1:1")))
-        XCTAssertTrue(LeaseSession.revokeRetryable(.timedOut(endpoint: "http://127.0.0.1:1", limitMilliseconds: 5000)))
-        XCTAssertTrue(LeaseSession.revokeRetryable(.server(code: 14, message: "etcdserver: no leader", httpStatus: 503)))
-        XCTAssertFalse(LeaseSession.revokeRetryable(.unreachable([])))
-        XCTAssertFalse(LeaseSession.revokeRetryable(.server(code: 7, message: "etcdserver: permission denied", httpStatus: 403)))
+    /// An idempotent call (revoke, the enqueue txn, reads) whose outcome is unknown is sent again on another
+    /// endpoint; one that no endpoint accepted, that etch stopped, or that a server refused for good is not.
+    func testWhichFailuresAnIdempotentCallRetriesElsewhere() {
+        XCTAssertTrue(GatewayError.emptyReply(endpoint: "http://127.0.0.1:1").worthRetryingElsewhere)
+        XCTAssertTrue(GatewayError.timedOut(endpoint: "http://127.0.0.1:1", limitMilliseconds: 5000).worthRetryingElsewhere)
+        XCTAssertTrue(GatewayError.server(code: 14, message: "etcdserver: no leader", httpStatus: 503).worthRetryingElsewhere)
+        XCTAssertTrue(GatewayError.server(code: 2, message: "etcdserver: request timed out", httpStatus: 503).worthRetryingElsewhere)
+        XCTAssertFalse(GatewayError.unreachable([]).worthRetryingElsewhere)
+        XCTAssertFalse(GatewayError.server(code: 7, message: "etcdserver: permission denied", httpStatus: 403).worthRetryingElsewhere)
+        XCTAssertFalse(GatewayError.server(code: 5, message: "etcdserver: requested lease not found", httpStatus: 404).worthRetryingElsewhere)
+    }
+
+    /// The retry loop itself, with calls that fail as told: once more on each other endpoint, moving the client
+    /// on each time, and no more.
+    func testIdempotentCallsMoveOnAtMostOncePerEndpoint() throws {
+        let client = GatewayClient(endpoints: ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"].map { Endpoint($0, tlsByDefault: false)! },
+                                   transport: HTTPTransport(options: TransportOptions()), commandTimeoutMilliseconds: 1000)
+        var calls = 0
+        let value = try client.idempotent { () throws(GatewayError) -> Int in
+            calls += 1
+            if calls < 3 { throw .emptyReply(endpoint: "x") }
+            return 42
+        }
+        XCTAssertEqual(value, 42)
+        XCTAssertEqual(calls, 3)
+        XCTAssertEqual(client.current, 2)
+        calls = 0
+        XCTAssertThrowsError(try client.idempotent { () throws(GatewayError) -> Int in calls += 1; throw .emptyReply(endpoint: "x") })
+        XCTAssertEqual(calls, 3, "each endpoint once")
+        calls = 0
+        XCTAssertThrowsError(try client.idempotent { () throws(GatewayError) -> Int in calls += 1; throw .unreachable([]) })
+        XCTAssertEqual(calls, 1, "send tried every endpoint already")
     }
 }
