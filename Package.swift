@@ -19,12 +19,15 @@ let package = Package(
         .target(name: "EtchTransport", dependencies: ["CCurl"]),
         .target(name: "EtchGateway", dependencies: ["EtchTransport"]),
         .target(name: "EtchOutput", dependencies: ["EtchGateway"]),
-        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport"], plugins: ["BuildInfo"]),
+        // A member's data directory offline: snapshot restore's WAL, raft snapshot, v2 store and bbolt db.
+        .target(name: "EtchMember", dependencies: ["EtchGateway", "EtchOutput"]),
+        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport", "EtchMember"], plugins: ["BuildInfo"]),
         // Writes the git commit into the build (BuildInfo.gitCommit) for `etch version`.
         .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(name: "etch", dependencies: ["EtchCLI"]),
         .testTarget(name: "EtchCLITests", dependencies: ["EtchCLI", "EtchGateway"]),
         .testTarget(name: "EtchGatewayTests", dependencies: ["EtchGateway"]),
+        .testTarget(name: "EtchMemberTests", dependencies: ["EtchMember"]),
         .testTarget(
             name: "EtchOutputTests",
             dependencies: ["EtchOutput", "EtchGateway"],

@@ -18,12 +18,12 @@ function __etch_state
             set skip 0
         else if test $dashdash = 0; and test "$w" = --
             set dashdash 1
-        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --ttl --new-user-password
+        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --initial-advertise-peer-urls --initial-cluster --initial-cluster-token --name --wal-dir --ttl --new-user-password
             set skip 1
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]
                 set command $w
-            else if test $operands = 0; and contains -- $command alarm endpoint lease member auth user role
+            else if test $operands = 0; and contains -- $command alarm endpoint lease member snapshot auth user role
                 set command $command/$w
             else
                 set operands (math $operands + 1)
@@ -87,6 +87,7 @@ complete -c etch -n 'not __etch_state >/dev/null' -a watch -d 'Watches events st
 complete -c etch -n 'not __etch_state >/dev/null' -a wait -d 'Waits until a key or range meets a condition (exists, deleted, value=V, changed)'
 complete -c etch -n 'not __etch_state >/dev/null' -a lease -d 'Lease related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a member -d 'Membership related commands'
+complete -c etch -n 'not __etch_state >/dev/null' -a snapshot -d 'Manages etcd node snapshots'
 complete -c etch -n 'not __etch_state >/dev/null' -a lock -d 'Acquires a named lock'
 complete -c etch -n 'not __etch_state >/dev/null' -a elect -d 'Observes and participates in leader election'
 complete -c etch -n 'not __etch_state >/dev/null' -a auth -d 'Enable or disable authentication'
@@ -234,6 +235,18 @@ complete -c etch -n '__etch_using member/update' -l peer-urls -x -d 'comma separ
 
 # member promote
 
+# snapshot
+complete -c etch -n '__etch_using snapshot' -a restore -d 'Restores an etcd member snapshot to an etcd directory'
+
+# snapshot restore
+complete -c etch -n '__etch_using snapshot/restore' -l data-dir -r -F -d 'Path to the data directory'
+complete -c etch -n '__etch_using snapshot/restore' -l initial-advertise-peer-urls -x -d 'List of this member\'s peer URLs to advertise to the rest of the cluster'
+complete -c etch -n '__etch_using snapshot/restore' -l initial-cluster -x -d 'Initial cluster configuration for restore bootstrap'
+complete -c etch -n '__etch_using snapshot/restore' -l initial-cluster-token -x -d 'Initial cluster token for the etcd cluster during restore bootstrap'
+complete -c etch -n '__etch_using snapshot/restore' -l name -x -d 'Human-readable name for this member'
+complete -c etch -n '__etch_using snapshot/restore' -l skip-hash-check -d 'Ignore snapshot integrity hash value'
+complete -c etch -n '__etch_using snapshot/restore' -l wal-dir -r -F -d 'Path to the WAL directory'
+
 # lock
 complete -c etch -n '__etch_using lock' -l ttl -x -d 'timeout for session'
 complete -c etch -n '__etch_using lock' -l timeout -x -d 'Give up'
@@ -308,7 +321,7 @@ complete -c etch -n '__etch_using role/revoke-permission' -l from-key -d 'revoke
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait lease member lock elect auth user role version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait lease member snapshot lock elect auth user role version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'
