@@ -1,3 +1,5 @@
+import EtchBolt
+
 #if canImport(Glibc)
 import Glibc
 #endif

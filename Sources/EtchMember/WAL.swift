@@ -1,3 +1,5 @@
+import EtchBolt
+
 
 /// etcd's write-ahead log (wal/): records of walpb.Record, each framed by a little-endian 64-bit length whose
 /// top byte, when the record is padded to 8 bytes, is 0x80 | the pad length; each record's CRC-32C chains over

@@ -1,7 +1,7 @@
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as Go's `crc32.MakeTable(crc32.Castagnoli)`: the hash
 /// etcd's snapshot status, HashKV and WAL records use. Slicing-by-8 tables make it fast enough for a
 /// multi-gigabyte snapshot without hardware instructions.
-struct CRC32C: Sendable {
+public struct CRC32C: Sendable {
     /// The running value, complemented as Go keeps it (so `value` is the final sum at any point).
     public private(set) var value: UInt32
 
@@ -67,3 +67,13 @@ struct CRC32C: Sendable {
 }
 
 /// FNV-1a, 64 bits: the checksum of a bbolt meta page.
+enum FNV64a {
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        return h
+    }
+}
