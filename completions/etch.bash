@@ -12,7 +12,7 @@ _etch_subcommands() {
     endpoint) echo 'health status hashkv' ;;
     lease) echo 'grant revoke timetolive list keep-alive' ;;
     member) echo 'list add remove update promote' ;;
-    snapshot) echo 'restore' ;;
+    snapshot) echo 'restore status' ;;
     auth) echo 'enable disable status' ;;
     user) echo 'add delete get list passwd grant-role revoke-role' ;;
     role) echo 'add delete get list grant-permission revoke-permission' ;;

@@ -237,6 +237,7 @@ complete -c etch -n '__etch_using member/update' -l peer-urls -x -d 'comma separ
 
 # snapshot
 complete -c etch -n '__etch_using snapshot' -a restore -d 'Restores an etcd member snapshot to an etcd directory'
+complete -c etch -n '__etch_using snapshot' -a status -d 'Gets backend snapshot status of a given file'
 
 # snapshot restore
 complete -c etch -n '__etch_using snapshot/restore' -l data-dir -r -F -d 'Path to the data directory'
@@ -246,6 +247,8 @@ complete -c etch -n '__etch_using snapshot/restore' -l initial-cluster-token -x 
 complete -c etch -n '__etch_using snapshot/restore' -l name -x -d 'Human-readable name for this member'
 complete -c etch -n '__etch_using snapshot/restore' -l skip-hash-check -d 'Ignore snapshot integrity hash value'
 complete -c etch -n '__etch_using snapshot/restore' -l wal-dir -r -F -d 'Path to the WAL directory'
+
+# snapshot status
 
 # lock
 complete -c etch -n '__etch_using lock' -l ttl -x -d 'timeout for session'

@@ -45,13 +45,18 @@ final class PageFile {
                 done += n
             }
         }
-        if failure != 0 { throw BoltError(.io, "read \(path): \(String(cString: strerror(failure)))") }
+        if failure != 0 { throw BoltError(.io, "read \(path): \(Self.errnoText(failure))") }
         if done < count {
             throw BoltError(.truncated, "truncated database: \(path) ended at \(offset + Int64(done)) bytes while reading a page")
         }
     }
 
-    static func errnoText() -> String { String(cString: strerror(errno)) }
+    /// The system error as Go words it (etcdctl's messages): strerror with a lower-case first letter.
+    static func errnoText(_ code: Int32 = errno) -> String {
+        let s = String(cString: strerror(code))
+        guard let first = s.first else { return s }
+        return first.lowercased() + s.dropFirst()
+    }
 }
 
 /// Little-endian reads from raw bytes at any alignment.

@@ -56,7 +56,7 @@ final class BoltReaderTests: XCTestCase {
     }
 
     func testErrorsNameTheProblem() throws {
-        XCTAssertEqual(status("/nonexistent/x.db"), "stat /nonexistent/x.db: No such file or directory")
+        XCTAssertEqual(status("/nonexistent/x.db"), "stat /nonexistent/x.db: no such file or directory")
         XCTAssertEqual(status("/tmp"), "open /tmp: is a directory")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bolt-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
