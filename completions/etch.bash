@@ -12,7 +12,7 @@ _etch_subcommands() {
     endpoint) echo 'health status hashkv' ;;
     lease) echo 'grant revoke timetolive list keep-alive' ;;
     member) echo 'list add remove update promote' ;;
-    snapshot) echo 'restore status' ;;
+    snapshot) echo 'save restore status' ;;
     auth) echo 'enable disable status' ;;
     user) echo 'add delete get list passwd grant-role revoke-role' ;;
     role) echo 'add delete get list grant-permission revoke-permission' ;;
@@ -38,6 +38,7 @@ _etch_flags() {
     lease/keep-alive) echo '--once' ;;
     member/add) echo '--peer-urls --learner' ;;
     member/update) echo '--peer-urls' ;;
+    snapshot/save) echo '--newest-member --stall-timeout' ;;
     snapshot/restore) echo '--data-dir --initial-advertise-peer-urls --initial-cluster --initial-cluster-token --name --skip-hash-check --wal-dir' ;;
     lock) echo '--ttl --timeout' ;;
     elect) echo '-l --listen --ttl' ;;
@@ -52,7 +53,7 @@ _etch_flags() {
 # _etch_takes_value FLAG: whether FLAG, given without =, takes the next word as its value.
 _etch_takes_value() {
     case $1 in
-    --endpoints|--dial-timeout|--command-timeout|--keepalive-time|--keepalive-timeout|--cacert|--cert|--key|-d|--discovery-srv|--discovery-srv-name|--user|--password|-w|--write-out|--consistency|--limit|--order|--rev|--sort-by|--lease|--data-dir|--wait|--resync|--max-events|--timeout|--retry-timeout|--for|--peer-urls|--initial-advertise-peer-urls|--initial-cluster|--initial-cluster-token|--name|--wal-dir|--ttl|--new-user-password) return 0 ;;
+    --endpoints|--dial-timeout|--command-timeout|--keepalive-time|--keepalive-timeout|--cacert|--cert|--key|-d|--discovery-srv|--discovery-srv-name|--user|--password|-w|--write-out|--consistency|--limit|--order|--rev|--sort-by|--lease|--data-dir|--wait|--resync|--max-events|--timeout|--retry-timeout|--for|--peer-urls|--stall-timeout|--initial-advertise-peer-urls|--initial-cluster|--initial-cluster-token|--name|--wal-dir|--ttl|--new-user-password) return 0 ;;
     esac
     return 1
 }

@@ -18,7 +18,7 @@ function __etch_state
             set skip 0
         else if test $dashdash = 0; and test "$w" = --
             set dashdash 1
-        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --initial-advertise-peer-urls --initial-cluster --initial-cluster-token --name --wal-dir --ttl --new-user-password
+        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --stall-timeout --initial-advertise-peer-urls --initial-cluster --initial-cluster-token --name --wal-dir --ttl --new-user-password
             set skip 1
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]
@@ -236,8 +236,13 @@ complete -c etch -n '__etch_using member/update' -l peer-urls -x -d 'comma separ
 # member promote
 
 # snapshot
+complete -c etch -n '__etch_using snapshot' -a save -d 'Stores an etcd node backend snapshot to a given file'
 complete -c etch -n '__etch_using snapshot' -a restore -d 'Restores an etcd member snapshot to an etcd directory'
 complete -c etch -n '__etch_using snapshot' -a status -d 'Gets backend snapshot status of a given file'
+
+# snapshot save
+complete -c etch -n '__etch_using snapshot/save' -l newest-member -d 'etch only: with several endpoints, save from the healthy member with the highest revision'
+complete -c etch -n '__etch_using snapshot/save' -l stall-timeout -x -d 'etch only: give up when the server sends nothing for this long'
 
 # snapshot restore
 complete -c etch -n '__etch_using snapshot/restore' -l data-dir -r -F -d 'Path to the data directory'

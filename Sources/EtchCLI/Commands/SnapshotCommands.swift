@@ -1,12 +1,13 @@
 import EtchBolt
 import EtchOutput
 
-/// `etch snapshot status|restore`: etcd backups, read and restored locally.
+/// `etch snapshot save|restore|status`: backups of an etcd member's database, saved from a server, read and
+/// restored locally.
 enum SnapshotCommands {
     static let spec = CommandSpec.group(
         "snapshot", summary: "Manages etcd node snapshots",
-        description: "Reads etcd backend snapshot files (status) and restores one into a new member's data directory (restore), without a server.",
-        [SnapshotRestoreCommand.spec, status])
+        description: "Saves a member's database to a file (verified against the SHA-256 etcd sends with it), reads a saved file's status and restores one into a new member's data directory, these two without a server.",
+        [SnapshotSaveCommand.spec, SnapshotRestoreCommand.spec, status])
 
     static let status = CommandSpec(
         name: "status", summary: "Gets backend snapshot status of a given file", arguments: "<filename>",

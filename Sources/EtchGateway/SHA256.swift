@@ -1,6 +1,6 @@
 /// SHA-256 (FIPS 180-4), incremental: etcd ends a snapshot stream with the SHA-256 of the database bytes before
 /// it, which `snapshot save` checks. Written here because etch takes no dependency beyond libcurl.
-struct SHA256 {
+public struct SHA256 {
     public static let digestSize = 32
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
