@@ -46,27 +46,22 @@ struct SnapshotFile {
     var hasDigest: Bool { size % 512 == SHA256.digestSize }
     var databaseSize: Int { hasDigest ? size - SHA256.digestSize : size }
 
-    /// Copies the database (the file without its digest) to `dest` (0600, created new, fsynced); with `check`
-    /// and a digest, returns the digest read and the one computed.
-    func copyDatabase(to dest: String, check: Bool) throws(MemberDataError) -> (expected: [UInt8], got: [UInt8])? {
+    /// The SHA-256 of the database (the file without its digest), computed with a constant-size buffer.
+    func databaseDigest() throws(MemberDataError) -> [UInt8] {
         var hash = SHA256()
-        let hashing = check && hasDigest
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset = 0
         let total = databaseSize
-        try LocalFiles.create(dest, mode: 0o600) { (out) throws(MemberDataError) in
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            var offset = 0
-            while offset < total {
-                let want = min(buffer.count, total - offset)
-                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { throw n == 0 ? MemberDataError("read \(path): unexpected EOF") : LocalFiles.error("read", path) }
-                let chunk = Array(buffer[0..<n])
-                if hashing { hash.update(chunk) }
-                try LocalFiles.writeAll(out, chunk, path: dest)
-                offset += n
-            }
+        while offset < total {
+            let want = min(buffer.count, total - offset)
+            let (file, at) = (fd, off_t(offset))
+            let n = buffer.withUnsafeMutableBytes { pread(file, $0.baseAddress, want, at) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { throw n == 0 ? MemberDataError("read \(path): unexpected EOF") : LocalFiles.error("read", path) }
+            buffer.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            offset += n
         }
-        return hashing ? (trailer, hash.finish()) : nil
+        return hash.finish()
     }
 }
 
