@@ -157,12 +157,12 @@ complete -c etch -n '__etch_using alarm' -a list -d 'Lists all alarms'
 
 # defrag
 complete -c etch -n '__etch_using defrag' -l cluster -d 'use all endpoints from the cluster member list'
-complete -c etch -n '__etch_using defrag' -l data-dir -r -F -d 'Optional. If present, defragments a data directory not in use by etcd'
+complete -c etch -n '__etch_using defrag' -l data-dir -r -F -d 'Optional. If present, defragments a data directory not in use by etcd.'
 
 # endpoint
 complete -c etch -n '__etch_using endpoint' -a health -d 'Checks the healthiness of endpoints specified in `--endpoints` flag'
 complete -c etch -n '__etch_using endpoint' -a status -d 'Prints out the status of endpoints specified in `--endpoints` flag'
-complete -c etch -n '__etch_using endpoint' -a hashkv -d 'Prints the KV history hash for each endpoint in --endpoints (not in etch yet)'
+complete -c etch -n '__etch_using endpoint' -a hashkv -d 'Prints the KV history hash for each endpoint in --endpoints'
 complete -c etch -n '__etch_using endpoint' -l cluster -d 'use all endpoints from the cluster member list'
 
 # endpoint health

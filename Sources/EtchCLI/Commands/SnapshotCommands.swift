@@ -1,32 +1,12 @@
-import EtchBolt
-import EtchOutput
-
-/// `etch snapshot save|restore|status`: backups of an etcd member's database, saved from a server, read and
-/// restored locally.
+/// `etch snapshot save|status|restore`: backups of an etcd member's database. Each subcommand lives in a file
+/// of its own and is one line of the list below.
 enum SnapshotCommands {
     static let spec = CommandSpec.group(
         "snapshot", summary: "Manages etcd node snapshots",
         description: "Saves a member's database to a file (verified against the SHA-256 etcd sends with it), reads a saved file's status and restores one into a new member's data directory, these two without a server.",
-        [SnapshotSaveCommand.spec, SnapshotRestoreCommand.spec, status])
-
-    static let status = CommandSpec(
-        name: "status", summary: "Gets backend snapshot status of a given file", arguments: "<filename>",
-        description: "When --write-out is set to simple, this command prints out comma-separated status lists for each endpoint. The items in the lists are hash, revision, total keys, total size. The file is read as etcdctl reads it (bbolt, read-only): the hash is CRC-32C over each bucket's name, keys and values in order, the revision that of the last key in bucket \"key\". etch also checks the file's integrity as etcdctl does (every page reachable once or free) and refuses a truncated or corrupt file with a clear error (exit 1) where etcdctl may crash. Memory stays constant whatever the file's size.",
-        examples: [("etch snapshot status backup.db -w table", "hash, revision, keys and size as a table"),
-                   ("etch snapshot status backup.db -w jsonl | jq .revision", "the revision a backup holds")],
-        flags: [],
-        run: runStatus)
-
-    static func runStatus(_ ctx: Context) throws -> ExitCode {
-        guard ctx.arguments.positionals.count == 1 else {
-            throw CLIError(.badArgs, "snapshot status requires exactly one argument")
-        }
-        let output = SnapshotStatusOutput.status
-        let format = try ctx.format(for: output)
-        let s: SnapshotStatus
-        do { s = try SnapshotStatus.of(path: ctx.arguments.positionals[0]) } catch { throw CLIError(.error, error.message) }
-        try ctx.emit(SnapshotFileStatus(hash: s.hash, revision: s.revision, totalKey: s.totalKey, totalSize: s.totalSize),
-                     output, as: format)
-        return .success
-    }
+        [
+            SnapshotSaveCommand.spec,
+            SnapshotRestoreCommand.spec,
+            SnapshotStatusCommand.spec,
+        ])
 }
