@@ -13,8 +13,10 @@ public struct SHA256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    private var h0: UInt32 = 0x6a09e667, h1: UInt32 = 0xbb67ae85, h2: UInt32 = 0x3c6ef372, h3: UInt32 = 0xa54ff53a
-    private var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
+    /// The eight state words, then the 64-word message schedule, in one buffer the compression function
+    /// reaches through pointers only (no closure captures or array checks in the inner loop).
+    private var words: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        + [UInt32](repeating: 0, count: 64)
     /// A partial block waiting for more bytes (`pendingCount` of 64 used).
     private var pending = [UInt8](repeating: 0, count: 64)
     private var pendingCount = 0
@@ -78,7 +80,7 @@ public struct SHA256 {
         precondition(pendingCount == 0)
         var out: [UInt8] = []
         out.reserveCapacity(32)
-        for word in [h0, h1, h2, h3, h4, h5, h6, h7] {
+        for word in words[0..<8] {
             out += [UInt8(word >> 24), UInt8(truncatingIfNeeded: word >> 16), UInt8(truncatingIfNeeded: word >> 8),
                     UInt8(truncatingIfNeeded: word)]
         }
@@ -87,41 +89,59 @@ public struct SHA256 {
 
 
     /// Runs the compression function over `blocks` 64-byte blocks at `p`.
-    @_optimize(speed)
     private mutating func compress(_ p: UnsafeRawPointer, blocks: Int) {
-        var a0 = h0, b0 = h1, c0 = h2, d0 = h3, e0 = h4, f0 = h5, g0 = h6, hh0 = h7
-        SHA256.k.withUnsafeBufferPointer { kk in
-            let k = kk.baseAddress!
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { wb in
-                let w = wb.baseAddress!
-                for block in 0..<blocks {
-                    let base = p + block * 64
-                    for i in 0..<16 {
-                        w[i] = UInt32(bigEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
-                    }
-                    for i in 16..<64 {
-                        let x = w[i - 15], y = w[i - 2]
-                        let s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3)
-                        let s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >> 10)
-                        w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-                    }
-                    var a = a0, b = b0, c = c0, d = d0, e = e0, f = f0, g = g0, h = hh0
-                    for i in 0..<64 {
-                        let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                        let ch = (e & f) ^ (~e & g)
-                        let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
-                        let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                        let maj = (a & b) ^ (a & c) ^ (b & c)
-                        let t2 = s0 &+ maj
-                        h = g; g = f; f = e; e = d &+ t1
-                        d = c; c = b; b = a; a = t1 &+ t2
-                    }
-                    a0 &+= a; b0 &+= b; c0 &+= c; d0 &+= d; e0 &+= e; f0 &+= f; g0 &+= g; hh0 &+= h
-                }
+        words.withUnsafeMutableBufferPointer { wb in
+            SHA256.k.withUnsafeBufferPointer { kb in
+                SHA256.compress(state: wb.baseAddress!, w: wb.baseAddress! + 8, k: kb.baseAddress!, p, blocks: blocks)
             }
         }
-        h0 = a0; h1 = b0; h2 = c0; h3 = d0; h4 = e0; h5 = f0; h6 = g0; h7 = hh0
+    }
+
+    @_optimize(speed)
+    private static func compress(state: UnsafeMutablePointer<UInt32>, w: UnsafeMutablePointer<UInt32>,
+                                 k: UnsafePointer<UInt32>, _ p: UnsafeRawPointer, blocks: Int) {
+        var a0 = state[0], b0 = state[1], c0 = state[2], d0 = state[3]
+        var e0 = state[4], f0 = state[5], g0 = state[6], h0 = state[7]
+        var base = p
+        for _ in 0..<blocks {
+            for i in 0..<16 {
+                w[i] = UInt32(bigEndian: base.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self))
+            }
+            for i in 16..<64 {
+                let x = w[i &- 15], y = w[i &- 2]
+                let s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3)
+                let s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >> 10)
+                w[i] = w[i &- 16] &+ s0 &+ w[i &- 7] &+ s1
+            }
+            var a = a0, b = b0, c = c0, d = d0, e = e0, f = f0, g = g0, h = h0
+            var i = 0
+            while i < 64 {
+                // Eight rounds with the variables renamed instead of moved.
+                round(a, b, c, &d, e, f, g, &h, k[i] &+ w[i])
+                round(h, a, b, &c, d, e, f, &g, k[i &+ 1] &+ w[i &+ 1])
+                round(g, h, a, &b, c, d, e, &f, k[i &+ 2] &+ w[i &+ 2])
+                round(f, g, h, &a, b, c, d, &e, k[i &+ 3] &+ w[i &+ 3])
+                round(e, f, g, &h, a, b, c, &d, k[i &+ 4] &+ w[i &+ 4])
+                round(d, e, f, &g, h, a, b, &c, k[i &+ 5] &+ w[i &+ 5])
+                round(c, d, e, &f, g, h, a, &b, k[i &+ 6] &+ w[i &+ 6])
+                round(b, c, d, &e, f, g, h, &a, k[i &+ 7] &+ w[i &+ 7])
+                i &+= 8
+            }
+            a0 &+= a; b0 &+= b; c0 &+= c; d0 &+= d; e0 &+= e; f0 &+= f; g0 &+= g; h0 &+= h
+            base += 64
+        }
+        state[0] = a0; state[1] = b0; state[2] = c0; state[3] = d0
+        state[4] = e0; state[5] = f0; state[6] = g0; state[7] = h0
     }
 }
 
-@inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
+@inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x &>> n | x &<< (32 &- n) }
+
+/// One SHA-256 round: `kw` is the round constant plus the schedule word.
+@inline(__always) private func round(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32, _ e: UInt32, _ f: UInt32,
+                                     _ g: UInt32, _ h: inout UInt32, _ kw: UInt32) {
+    let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ kw
+    let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+    d &+= t1
+    h = t1 &+ t2
+}
