@@ -18,12 +18,12 @@ function __etch_state
             set skip 0
         else if test $dashdash = 0; and test "$w" = --
             set dashdash 1
-        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --ttl --new-user-password
+        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --stall-timeout --initial-advertise-peer-urls --initial-cluster --initial-cluster-token --name --wal-dir --ttl --new-user-password
             set skip 1
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]
                 set command $w
-            else if test $operands = 0; and contains -- $command alarm endpoint lease member auth user role
+            else if test $operands = 0; and contains -- $command alarm endpoint lease member snapshot auth user role
                 set command $command/$w
             else
                 set operands (math $operands + 1)
@@ -87,6 +87,7 @@ complete -c etch -n 'not __etch_state >/dev/null' -a watch -d 'Watches events st
 complete -c etch -n 'not __etch_state >/dev/null' -a wait -d 'Waits until a key or range meets a condition (exists, deleted, value=V, changed)'
 complete -c etch -n 'not __etch_state >/dev/null' -a lease -d 'Lease related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a member -d 'Membership related commands'
+complete -c etch -n 'not __etch_state >/dev/null' -a snapshot -d 'Manages etcd node snapshots'
 complete -c etch -n 'not __etch_state >/dev/null' -a lock -d 'Acquires a named lock'
 complete -c etch -n 'not __etch_state >/dev/null' -a elect -d 'Observes and participates in leader election'
 complete -c etch -n 'not __etch_state >/dev/null' -a auth -d 'Enable or disable authentication'
@@ -156,12 +157,12 @@ complete -c etch -n '__etch_using alarm' -a list -d 'Lists all alarms'
 
 # defrag
 complete -c etch -n '__etch_using defrag' -l cluster -d 'use all endpoints from the cluster member list'
-complete -c etch -n '__etch_using defrag' -l data-dir -r -F -d 'Optional. If present, defragments a data directory not in use by etcd'
+complete -c etch -n '__etch_using defrag' -l data-dir -r -F -d 'Optional. If present, defragments a data directory not in use by etcd.'
 
 # endpoint
 complete -c etch -n '__etch_using endpoint' -a health -d 'Checks the healthiness of endpoints specified in `--endpoints` flag'
 complete -c etch -n '__etch_using endpoint' -a status -d 'Prints out the status of endpoints specified in `--endpoints` flag'
-complete -c etch -n '__etch_using endpoint' -a hashkv -d 'Prints the KV history hash for each endpoint in --endpoints (not in etch yet)'
+complete -c etch -n '__etch_using endpoint' -a hashkv -d 'Prints the KV history hash for each endpoint in --endpoints'
 complete -c etch -n '__etch_using endpoint' -l cluster -d 'use all endpoints from the cluster member list'
 
 # endpoint health
@@ -233,6 +234,26 @@ complete -c etch -n '__etch_using member/add' -l learner -d 'indicates if the ne
 complete -c etch -n '__etch_using member/update' -l peer-urls -x -d 'comma separated peer URLs for the updated member.'
 
 # member promote
+
+# snapshot
+complete -c etch -n '__etch_using snapshot' -a save -d 'Stores an etcd node backend snapshot to a given file'
+complete -c etch -n '__etch_using snapshot' -a restore -d 'Restores an etcd member snapshot to an etcd directory'
+complete -c etch -n '__etch_using snapshot' -a status -d 'Gets backend snapshot status of a given file'
+
+# snapshot save
+complete -c etch -n '__etch_using snapshot/save' -l newest-member -d 'etch only: with several endpoints, save from the healthy member with the highest revision'
+complete -c etch -n '__etch_using snapshot/save' -l stall-timeout -x -d 'etch only: give up when the server sends nothing for this long'
+
+# snapshot restore
+complete -c etch -n '__etch_using snapshot/restore' -l data-dir -r -F -d 'Path to the data directory'
+complete -c etch -n '__etch_using snapshot/restore' -l initial-advertise-peer-urls -x -d 'List of this member\'s peer URLs to advertise to the rest of the cluster'
+complete -c etch -n '__etch_using snapshot/restore' -l initial-cluster -x -d 'Initial cluster configuration for restore bootstrap'
+complete -c etch -n '__etch_using snapshot/restore' -l initial-cluster-token -x -d 'Initial cluster token for the etcd cluster during restore bootstrap'
+complete -c etch -n '__etch_using snapshot/restore' -l name -x -d 'Human-readable name for this member'
+complete -c etch -n '__etch_using snapshot/restore' -l skip-hash-check -d 'Ignore snapshot integrity hash value'
+complete -c etch -n '__etch_using snapshot/restore' -l wal-dir -r -F -d 'Path to the WAL directory'
+
+# snapshot status
 
 # lock
 complete -c etch -n '__etch_using lock' -l ttl -x -d 'timeout for session'
@@ -308,7 +329,7 @@ complete -c etch -n '__etch_using role/revoke-permission' -l from-key -d 'revoke
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait lease member lock elect auth user role version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait lease member snapshot lock elect auth user role version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'

@@ -90,7 +90,8 @@ final class CommandDescriptionTests: XCTestCase {
         XCTAssertEqual(Registry.lookup("__ma"), .unknown(suggestions: []), "plumbing is never suggested")
         XCTAssertEqual(Registry.lookup("complet"), .unknown(suggestions: ["completion"]), "etch's own commands match by exact name")
         XCTAssertEqual(Registry.lookup("comp"), .found("compaction"), "etcdctl's abbreviations keep their meaning")
-        XCTAssertEqual(Registry.lookup("sn"), .notImplemented("snapshot"))
+        XCTAssertEqual(Registry.lookup("sn"), .found("snapshot"))
+        XCTAssertEqual(Registry.lookup("mi"), .notImplemented("migrate"))
     }
 
     func run(_ args: [String]) -> (ExitCode, String, String) {

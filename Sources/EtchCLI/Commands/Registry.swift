@@ -28,6 +28,7 @@ enum Registry {
         Entry("wait", hidden: false) { WaitCommand.spec.running(WaitCommand.run) },
         Entry("lease", hidden: false) { LeaseCommands.spec },
         Entry("member", hidden: false) { MemberCommands.spec },
+        Entry("snapshot", hidden: false) { SnapshotCommands.spec },
         Entry("lock", hidden: false) { LockCommand.spec.running(LockCommand.run) },
         Entry("elect", hidden: false) { ElectCommand.spec.running(ElectCommand.run) },
         Entry("auth", hidden: false) { AuthCommands.spec },
@@ -48,7 +49,7 @@ enum Registry {
 
     /// etcdctl 3.4's other commands: they take part in prefix matching, so `ma` stays ambiguous as it is
     /// there, and naming one says etch lacks it rather than that it does not exist.
-    static let etcdctlOnly = ["check", "make-mirror", "migrate", "snapshot"]
+    static let etcdctlOnly = ["check", "make-mirror", "migrate"]
 
     /// etcdctl's commands in the order it registers them, which is the order of its suggestions.
     static let etcdctlOrder = ["get", "put", "del", "txn", "compaction", "alarm", "defrag", "endpoint", "move-leader",
