@@ -51,7 +51,7 @@ _etch_flags() {
 # _etch_takes_value FLAG: whether FLAG, given without =, takes the next word as its value.
 _etch_takes_value() {
     case $1 in
-    --endpoints|--dial-timeout|--command-timeout|--keepalive-time|--keepalive-timeout|--cacert|--cert|--key|-d|--discovery-srv|--discovery-srv-name|--user|--password|-w|--write-out|--consistency|--limit|--order|--rev|--sort-by|--lease|--data-dir|--wait|--prefix|--dest-prefix|--dest-cert|--dest-key|--dest-cacert|--max-txn-ops|--checkpoint-key|--progress-interval|--resync|--max-events|--timeout|--retry-timeout|--for|--peer-urls|--ttl|--new-user-password) return 0 ;;
+    --endpoints|--dial-timeout|--command-timeout|--keepalive-time|--keepalive-timeout|--cacert|--cert|--key|-d|--discovery-srv|--discovery-srv-name|--user|--password|-w|--write-out|--consistency|--limit|--order|--rev|--sort-by|--lease|--data-dir|--wait|--dest-prefix|--dest-cert|--dest-key|--dest-cacert|--max-txn-ops|--checkpoint-key|--progress-interval|--resync|--max-events|--timeout|--retry-timeout|--for|--peer-urls|--ttl|--new-user-password) return 0 ;;
     esac
     return 1
 }

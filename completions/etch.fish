@@ -18,7 +18,7 @@ function __etch_state
             set skip 0
         else if test $dashdash = 0; and test "$w" = --
             set dashdash 1
-        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --prefix --dest-prefix --dest-cert --dest-key --dest-cacert --max-txn-ops --checkpoint-key --progress-interval --resync --max-events --timeout --retry-timeout --for --peer-urls --ttl --new-user-password
+        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --dest-prefix --dest-cert --dest-key --dest-cacert --max-txn-ops --checkpoint-key --progress-interval --resync --max-events --timeout --retry-timeout --for --peer-urls --ttl --new-user-password
             set skip 1
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]

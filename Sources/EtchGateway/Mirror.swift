@@ -155,16 +155,26 @@ public final class Mirror {
     // MARK: initial copy
 
     /// Copies the range at one revision, page by page; a broken read goes on after the last key received.
+    /// Keys are written in full transactions of `maxTxnOps` (the rest at the end), however the reads broke.
     /// Returns the revision copied.
     func copy() throws -> Int64 {
         let (first, end) = plan.sourceRange
         var key = first
         var revision: Int64 = 0
         var reconnect = Reconnect()
+        var pending: [([UInt8], [UInt8]?)] = []
+        var limit = pageKeys
+        func flush(all: Bool) throws {
+            let whole = all ? pending.count : pending.count - pending.count % plan.maxTxnOps
+            guard whole > 0 else { return }
+            try apply(Array(pending[..<whole]), revision: nil)
+            counters.keys.add(Int64(whole), ordering: .relaxed)
+            pending.removeFirst(whole)
+        }
         while true {
             var request = RangeRequest(key: key)
             request.rangeEnd = end
-            request.limit = pageKeys
+            request.limit = limit
             request.revision = revision
             var got: [KeyValue] = []
             var more = false
@@ -177,6 +187,7 @@ public final class Mirror {
                     }
                 }, onKVs: { got += $0 })
                 more = page.more
+                limit = min(pageKeys, limit * 2)
             } catch {
                 if Interrupt.requested || revision == 0 { throw error }
                 if case let .server(_, message, _) = error {
@@ -185,24 +196,30 @@ public final class Mirror {
                     notice("etch: the source compacted revision \(revision) during the initial copy; copying again at the current revision")
                     key = first
                     revision = 0
-                    got = []
                     continue
                 }
                 failure = error
+                // A connection that breaks often: ask for smaller pages, so each attempt costs the server less.
+                limit = max(16, limit / 2)
             }
             if !got.isEmpty {
-                try apply(got.map { (plan.destinationKey($0.key), $0.value) }, revision: nil)
-                counters.keys.add(Int64(got.count), ordering: .relaxed)
+                pending += got.map { (plan.destinationKey($0.key), $0.value) }
                 key = got[got.count - 1].key + [0]
+                try flush(all: false)
             }
             if let failure {
                 guard reconnect.ended(working: !got.isEmpty) else { throw failure }
-                notice("etch: reading the source for the initial copy failed (\(failure.message)); going on after the last key copied")
+                if !got.isEmpty {
+                    reconnect = Reconnect()
+                } else {
+                    notice("etch: reading the source for the initial copy failed (\(failure.message)); going on after the last key copied")
+                }
                 try reconnect.advance(source)
                 continue
             }
             if !more { break }
         }
+        try flush(all: true)
         if plan.checkpointKey != nil { try apply([], revision: revision) }
         counters.appliedRevision.store(revision, ordering: .relaxed)
         counters.sourceRevision.store(revision, ordering: .relaxed)
@@ -370,8 +387,10 @@ public final class Mirror {
                 destinationReached = true
                 return r
             } catch {
-                if Interrupt.requested || !destinationReached { throw error }
+                if Interrupt.requested { throw error }
+                if case .unreachable = error, !destinationReached { throw error }
                 if case let .server(code, message, _) = error, !Mirror.transient(code: code, message: message) { throw error }
+                destinationReached = true
                 _ = reconnect.ended(working: false)
                 try reconnect.advance(destination)
             }
