@@ -22,13 +22,16 @@ let package = Package(
         // the C intrinsics only (the crc32 instruction, used after a CPUID check), not for Swift code.
         .target(name: "EtchBolt", swiftSettings: [.unsafeFlags(["-Xcc", "-msse4.2"])]),
         .target(name: "EtchOutput", dependencies: ["EtchGateway"]),
-        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport", "EtchBolt"], plugins: ["BuildInfo"]),
+        // A member's data directory offline: snapshot restore's WAL, raft snapshot, v2 store and bbolt db.
+        .target(name: "EtchMember", dependencies: ["EtchGateway", "EtchOutput", "EtchBolt"]),
+        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport", "EtchBolt", "EtchMember"], plugins: ["BuildInfo"]),
         // Writes the git commit into the build (BuildInfo.gitCommit) for `etch version`.
         .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(name: "etch", dependencies: ["EtchCLI"]),
         .testTarget(name: "EtchCLITests", dependencies: ["EtchCLI", "EtchGateway"]),
         .testTarget(name: "EtchGatewayTests", dependencies: ["EtchGateway"]),
         .testTarget(name: "EtchBoltTests", dependencies: ["EtchBolt"], exclude: ["Fixtures"]),
+        .testTarget(name: "EtchMemberTests", dependencies: ["EtchMember"]),
         .testTarget(
             name: "EtchOutputTests",
             dependencies: ["EtchOutput", "EtchGateway"],
