@@ -47,7 +47,8 @@ enum MemberDB {
             }
             try writer.finish()
         } catch {
-            throw MemberDataError(error.message)
+            // etcd's own wording when its backend cannot open the file: `cannot open database at <path> (<why>)`.
+            throw MemberDataError("cannot open database at \(source) (\(error.message))")
         }
     }
 }

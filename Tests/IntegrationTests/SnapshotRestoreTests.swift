@@ -140,6 +140,13 @@ final class SnapshotRestoreTests: XCTestCase {
             XCTAssertEqual(errorLine(got.stderr), errorLine(ref.stderr), "\(args)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: bad), "\(args) left \(bad)")
         }
+        // Not a database: one Error line, exit 1, nothing left (etcdctl panics, exit 2, and leaves the directory).
+        let junk = fresh("junk.db")
+        try Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }).write(to: URL(fileURLWithPath: junk))
+        let j = try etch(["snapshot", "restore", junk, "--data-dir", bad, "--skip-hash-check"])
+        XCTAssertEqual(j.status, 1, j.stderr)
+        XCTAssertTrue(j.stderr.contains("Error: cannot open database at \(junk) (invalid database)"), j.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bad))
         // A database without a digest (as copied from a data directory) restores with --skip-hash-check.
         let plain = fresh("plain.db")
         let original = try Data(contentsOf: URL(fileURLWithPath: snapshot))
