@@ -18,12 +18,12 @@ function __etch_state
             set skip 0
         else if test $dashdash = 0; and test "$w" = --
             set dashdash 1
-        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --stall-timeout --initial-advertise-peer-urls --initial-cluster --initial-cluster-token --name --wal-dir --ttl --new-user-password
+        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --stall-timeout --initial-advertise-peer-urls --initial-cluster --initial-cluster-token --name --wal-dir --transformer --ttl --new-user-password --load
             set skip 1
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]
                 set command $w
-            else if test $operands = 0; and contains -- $command alarm endpoint lease member snapshot auth user role
+            else if test $operands = 0; and contains -- $command alarm endpoint lease member snapshot auth user role check
                 set command $command/$w
             else
                 set operands (math $operands + 1)
@@ -88,11 +88,13 @@ complete -c etch -n 'not __etch_state >/dev/null' -a wait -d 'Waits until a key 
 complete -c etch -n 'not __etch_state >/dev/null' -a lease -d 'Lease related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a member -d 'Membership related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a snapshot -d 'Manages etcd node snapshots'
+complete -c etch -n 'not __etch_state >/dev/null' -a migrate -d 'Migrates keys in a v2 store to a mvcc store'
 complete -c etch -n 'not __etch_state >/dev/null' -a lock -d 'Acquires a named lock'
 complete -c etch -n 'not __etch_state >/dev/null' -a elect -d 'Observes and participates in leader election'
 complete -c etch -n 'not __etch_state >/dev/null' -a auth -d 'Enable or disable authentication'
 complete -c etch -n 'not __etch_state >/dev/null' -a user -d 'User related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a role -d 'Role related commands'
+complete -c etch -n 'not __etch_state >/dev/null' -a check -d 'commands for checking properties of the etcd cluster'
 complete -c etch -n 'not __etch_state >/dev/null' -a version -d 'Prints the version of etch and of the server'
 complete -c etch -n 'not __etch_state >/dev/null' -a help -d 'Help about any command'
 complete -c etch -n 'not __etch_state >/dev/null' -a completion -d 'Prints the shell completion script for bash, zsh or fish'
@@ -255,6 +257,12 @@ complete -c etch -n '__etch_using snapshot/restore' -l wal-dir -r -F -d 'Path to
 
 # snapshot status
 
+# migrate
+complete -c etch -n '__etch_using migrate' -l no-ttl -d 'Do not convert TTL keys'
+complete -c etch -n '__etch_using migrate' -l data-dir -r -F -d 'Path to the data directory'
+complete -c etch -n '__etch_using migrate' -l wal-dir -r -F -d 'Path to the WAL directory'
+complete -c etch -n '__etch_using migrate' -l transformer -r -F -d 'Path to the user-provided transformer program'
+
 # lock
 complete -c etch -n '__etch_using lock' -l ttl -x -d 'timeout for session'
 complete -c etch -n '__etch_using lock' -l timeout -x -d 'Give up'
@@ -326,10 +334,26 @@ complete -c etch -n '__etch_using role/grant-permission' -l from-key -d 'grant a
 complete -c etch -n '__etch_using role/revoke-permission' -l prefix -d 'revoke a prefix permission'
 complete -c etch -n '__etch_using role/revoke-permission' -l from-key -d 'revoke a permission of keys that are greater than or equal to the given key using byte compare'
 
+# check
+complete -c etch -n '__etch_using check' -a perf -d 'Check the performance of the etcd cluster'
+complete -c etch -n '__etch_using check' -a datascale -d 'Check the memory usage of holding data for different workloads on a given server endpoint'
+
+# check perf
+complete -c etch -n '__etch_using check/perf' -l load -x -a 's m l xl small medium large xLarge' -d 'The performance check\'s workload model. Accepted workloads: s(small), m(medium), l(large), xl(xLarge)'
+complete -c etch -n '__etch_using check/perf' -l prefix -x -d 'The prefix for writing the performance check\'s keys.'
+complete -c etch -n '__etch_using check/perf' -l auto-compact -d 'Compact storage with last revision after test is finished.'
+complete -c etch -n '__etch_using check/perf' -l auto-defrag -d 'Defragment storage after test is finished.'
+
+# check datascale
+complete -c etch -n '__etch_using check/datascale' -l load -x -a 's m l xl small medium large xLarge' -d 'The datascale check\'s workload model. Accepted workloads: s(small), m(medium), l(large), xl(xLarge)'
+complete -c etch -n '__etch_using check/datascale' -l prefix -x -d 'The prefix for writing the datascale check\'s keys.'
+complete -c etch -n '__etch_using check/datascale' -l auto-compact -d 'Compact storage with last revision after test is finished.'
+complete -c etch -n '__etch_using check/datascale' -l auto-defrag -d 'Defragment storage after test is finished.'
+
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait lease member snapshot lock elect auth user role version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait lease member snapshot migrate lock elect auth user role check version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'

@@ -27,11 +27,14 @@ enum CompletionModel {
 
     /// Every spelling (`--name`, `-c`) of the flags that take a value, any command's or global; the scripts use
     /// it to skip flag values when they look for the command and its operands. A name means the same kind of
-    /// flag in every command (a unit test checks), so one list serves them all.
+    /// flag in every command (a unit test checks), so one list serves them all. The one exception, check's
+    /// `--prefix` (a string there, as in etcdctl; a bool in get, del and watch), is left out: check takes no
+    /// operands, so only the commands whose `--prefix` is a bool need the scripts to know it.
     static var valueFlagSpellings: [String] {
         var seen: Set<String> = []
         var out: [String] = []
-        for f in globalFlags + nodes.flatMap(\.flags) where f.kind != .bool {
+        let boolNames = Set((globalFlags + nodes.flatMap(\.flags)).filter { $0.kind == .bool }.map(\.name))
+        for f in globalFlags + nodes.flatMap(\.flags) where f.kind != .bool && !boolNames.contains(f.name) {
             for s in spellings(f) where seen.insert(s).inserted { out.append(s) }
         }
         return out
