@@ -18,7 +18,7 @@ function __etch_state
             set skip 0
         else if test $dashdash = 0; and test "$w" = --
             set dashdash 1
-        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --stall-timeout --initial-advertise-peer-urls --initial-cluster --initial-cluster-token --name --wal-dir --transformer --ttl --new-user-password --load
+        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --dest-prefix --dest-cert --dest-key --dest-cacert --max-txn-ops --checkpoint-key --progress-interval --resync --max-events --timeout --retry-timeout --for --peer-urls --stall-timeout --initial-advertise-peer-urls --initial-cluster --initial-cluster-token --name --wal-dir --transformer --ttl --new-user-password --load
             set skip 1
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]
@@ -83,6 +83,7 @@ complete -c etch -n 'not __etch_state >/dev/null' -a alarm -d 'Alarm related com
 complete -c etch -n 'not __etch_state >/dev/null' -a defrag -d 'Defragments the storage of the etcd members with given endpoints'
 complete -c etch -n 'not __etch_state >/dev/null' -a endpoint -d 'Endpoint related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a move-leader -d 'Transfers leadership to another etcd cluster member'
+complete -c etch -n 'not __etch_state >/dev/null' -a make-mirror -d 'Makes a mirror at the destination etcd cluster'
 complete -c etch -n 'not __etch_state >/dev/null' -a watch -d 'Watches events stream on keys or prefixes'
 complete -c etch -n 'not __etch_state >/dev/null' -a wait -d 'Waits until a key or range meets a condition (exists, deleted, value=V, changed)'
 complete -c etch -n 'not __etch_state >/dev/null' -a lease -d 'Lease related commands'
@@ -179,6 +180,19 @@ complete -c etch -n '__etch_using endpoint/hashkv' -l rev -x -d 'maximum revisio
 complete -c etch -n '__etch_using endpoint/hashkv' -l cluster -d 'use all endpoints from the cluster member list'
 
 # move-leader
+
+# make-mirror
+complete -c etch -n '__etch_using make-mirror' -l prefix -x -d 'Key-value prefix to mirror'
+complete -c etch -n '__etch_using make-mirror' -l dest-prefix -x -d 'destination prefix to mirror a prefix to a different prefix in the destination cluster'
+complete -c etch -n '__etch_using make-mirror' -l no-dest-prefix -d 'mirror key-values to the root of the destination cluster'
+complete -c etch -n '__etch_using make-mirror' -l dest-cert -r -F -d 'Identify secure client using this TLS certificate file for the destination cluster'
+complete -c etch -n '__etch_using make-mirror' -l dest-key -r -F -d 'Identify secure client using this TLS key file'
+complete -c etch -n '__etch_using make-mirror' -l dest-cacert -r -F -d 'Verify certificates of TLS enabled secure servers using this CA bundle'
+complete -c etch -n '__etch_using make-mirror' -l dest-insecure-transport -d 'Disable transport security for client connections'
+complete -c etch -n '__etch_using make-mirror' -l rev -x -d 'Specify the kv revision to start to mirror'
+complete -c etch -n '__etch_using make-mirror' -l max-txn-ops -x -d 'Maximum number of operations permitted in a transaction during syncing updates'
+complete -c etch -n '__etch_using make-mirror' -l checkpoint-key -x -d 'etch: keep the last applied source revision in this destination key and resume from it after a restart'
+complete -c etch -n '__etch_using make-mirror' -l progress-interval -x -d 'etch: print the progress line at this interval'
 
 # watch
 complete -c etch -n '__etch_using watch' -s i -l interactive -d 'Interactive mode'
@@ -353,7 +367,7 @@ complete -c etch -n '__etch_using check/datascale' -l auto-defrag -d 'Defragment
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait lease member snapshot migrate lock elect auth user role check version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader make-mirror watch wait lease member snapshot migrate lock elect auth user role check version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'
