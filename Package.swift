@@ -17,7 +17,9 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "EtchTransport", dependencies: ["CCurl"]),
-        .target(name: "EtchGateway", dependencies: ["EtchTransport"]),
+        // SHA-256 with the x86 SHA extensions, for snapshot save (SHA256.swift is the portable version).
+        .target(name: "CSHA256"),
+        .target(name: "EtchGateway", dependencies: ["EtchTransport", "CSHA256"]),
         .target(name: "EtchOutput", dependencies: ["EtchGateway"]),
         .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport"], plugins: ["BuildInfo"]),
         // Writes the git commit into the build (BuildInfo.gitCommit) for `etch version`.
