@@ -3,6 +3,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// SHA-256's 64 round constants (FIPS 180-4, 4.2.2), shared with the portable Swift version.
+const uint32_t *etch_sha256_constants(void);
+
 /// Whether this CPU has the SHA extensions (and SSSE3/SSE4.1) that etch_sha256_blocks_hw uses.
 int etch_sha256_hw_available(void);
 
