@@ -1,17 +1,15 @@
+import CSHA256
+
 /// SHA-256 (FIPS 180-4), incremental: etcd ends a snapshot stream with the SHA-256 of the database bytes before
-/// it, which `snapshot save` checks. Written here because etch takes no dependency beyond libcurl.
+/// it, which `snapshot save` checks. Written here because etch takes no dependency beyond libcurl. On CPUs with
+/// the x86 SHA extensions the compression runs in CSHA256 (about five times faster); elsewhere in Swift.
 public struct SHA256 {
+    /// Whether the CPU's SHA instructions are used (checked once).
+    public static let hardwareAvailable = etch_sha256_hw_available() != 0
+    private let hardware: Bool
     public static let digestSize = 32
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
+    /// The round constants (one table, in CSHA256).
+    nonisolated(unsafe) private static let k = UnsafePointer(etch_sha256_constants()!)
 
     /// The eight state words, then the 64-word message schedule, in one buffer the compression function
     /// reaches through pointers only (no closure captures or array checks in the inner loop).
@@ -23,11 +21,14 @@ public struct SHA256 {
     /// Bytes hashed so far.
     public private(set) var count: UInt64 = 0
 
-    public init() {}
+    /// `hardware: false` forces the portable version (tests compare the two).
+    public init(hardware: Bool = SHA256.hardwareAvailable) {
+        self.hardware = hardware && SHA256.hardwareAvailable
+    }
 
     /// The digest of `bytes` in one call.
-    public static func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        var h = SHA256()
+    public static func hash(_ bytes: some Collection<UInt8>, hardware: Bool = SHA256.hardwareAvailable) -> [UInt8] {
+        var h = SHA256(hardware: hardware)
         let copy = Array(bytes)
         copy.withUnsafeBytes { h.update($0) }
         return h.finish()
@@ -90,10 +91,14 @@ public struct SHA256 {
 
     /// Runs the compression function over `blocks` 64-byte blocks at `p`.
     private mutating func compress(_ p: UnsafeRawPointer, blocks: Int) {
-        words.withUnsafeMutableBufferPointer { wb in
-            SHA256.k.withUnsafeBufferPointer { kb in
-                SHA256.compress(state: wb.baseAddress!, w: wb.baseAddress! + 8, k: kb.baseAddress!, p, blocks: blocks)
+        if hardware {
+            words.withUnsafeMutableBufferPointer { wb in
+                etch_sha256_blocks_hw(wb.baseAddress!, p.assumingMemoryBound(to: UInt8.self), blocks)
             }
+            return
+        }
+        words.withUnsafeMutableBufferPointer { wb in
+            SHA256.compress(state: wb.baseAddress!, w: wb.baseAddress! + 8, k: SHA256.k, p, blocks: blocks)
         }
     }
 

@@ -1,4 +1,5 @@
 import EtchTransport
+import Glibc
 
 /// What can go wrong receiving a snapshot, each with a message a user can act on.
 public enum SnapshotError: Error, Sendable, Equatable {
@@ -116,9 +117,13 @@ public struct SnapshotStreamDecoder {
             return
         }
         let start = blob
-        var end = start
-        while end < bytes.count && bytes[end] != UInt8(ascii: "\"") && bytes[end] != UInt8(ascii: "\\") { end += 1 }
-        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else {
+        // The closing quote (base64 has no quotes or escapes; a backslash sends the line to the slow path).
+        guard let quote = memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: "\"")), bytes.count - start) else {
+            try slowMessage(bytes, sink: sink)
+            return
+        }
+        let end = UnsafeRawPointer(bytes.baseAddress!).distance(to: UnsafeRawPointer(quote))
+        guard memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: "\\")), end - start) == nil else {
             try slowMessage(bytes, sink: sink)
             return
         }

@@ -59,7 +59,6 @@ public struct SnapshotRestore {
         } catch {
             LocalFiles.removeTree(dataDir)
             LocalFiles.removeTree(walDir)
-            LocalFiles.removeTree(walDir + ".tmp")
             throw error
         }
         log(ZapLine.info("snapshot/v3_snapshot.go:309", "restored snapshot", paths.map { ($0.0, .string($0.1)) }))
@@ -95,12 +94,18 @@ public struct SnapshotRestore {
             hardState: HardState(term: term, vote: cluster.members[0].id, commit: commit))
         let walName = "/0000000000000000-0000000000000000.wal"
         let tmp = walDir + ".tmp"
+        // As wal.Create: whatever is at <wal-dir>.tmp is replaced.
         LocalFiles.removeTree(tmp)
-        try LocalFiles.makeDirectories(tmp)
-        try LocalFiles.create(tmp + walName, mode: 0o600, reserve: WALEncoder.segmentSize) { (fd) throws(MemberDataError) in
-            try LocalFiles.writeAll(fd, wal, path: tmp + walName)
+        do throws(MemberDataError) {
+            try LocalFiles.makeDirectories(tmp)
+            try LocalFiles.create(tmp + walName, mode: 0o600, reserve: WALEncoder.segmentSize) { (fd) throws(MemberDataError) in
+                try LocalFiles.writeAll(fd, wal, path: tmp + walName)
+            }
+            if rename(tmp, walDir) != 0 { throw LocalFiles.error("rename", tmp) }
+        } catch {
+            LocalFiles.removeTree(tmp)
+            throw error
         }
-        if rename(tmp, walDir) != 0 { throw LocalFiles.error("rename", tmp) }
         LocalFiles.syncDirectory(walDir)
 
         let snapshot = RaftSnapshot(

@@ -6,7 +6,19 @@ import XCTest
 final class SHA256Tests: XCTestCase {
     func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
 
+    /// The CPU's SHA instructions (when it has them) and the portable version agree on long random messages.
+    func testHardwareAndPortableAgree() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [64, 1000, 100_000, 1_048_583] {
+            let message = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            XCTAssertEqual(SHA256.hash(message, hardware: true), SHA256.hash(message, hardware: false), "\(n) bytes")
+        }
+        print("SHA256.hardwareAvailable = \(SHA256.hardwareAvailable)")
+    }
+
     func testKnownVectors() {
+        XCTAssertEqual(hex(SHA256.hash([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000), hardware: false)),
+                       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
         XCTAssertEqual(hex(SHA256.hash([])), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(hex(SHA256.hash(Array("abc".utf8))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertEqual(hex(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))),
@@ -31,8 +43,9 @@ final class SHA256Tests: XCTestCase {
         for (n, digest) in SHA256Tests.boundaries {
             let message = (0..<n).map { UInt8($0 % 251) }
             XCTAssertEqual(hex(SHA256.hash(message)), digest, "\(n) bytes whole")
+            XCTAssertEqual(hex(SHA256.hash(message, hardware: false)), digest, "\(n) bytes whole, portable version")
             for piece in [1, 3, 31, 64, 65] {
-                var h = SHA256()
+                var h = SHA256(hardware: piece % 2 == 0)
                 var i = 0
                 while i < n { h.update(Array(message[i..<min(n, i + piece)])); i += piece }
                 XCTAssertEqual(hex(h.finish()), digest, "\(n) bytes in pieces of \(piece)")

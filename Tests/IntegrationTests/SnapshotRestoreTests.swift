@@ -38,6 +38,10 @@ final class SnapshotRestoreTests: XCTestCase {
             let r = try etch(ep + ["put", k, v])
             guard r.status == 0 else { throw NSError(domain: "etch-tests", code: 1, userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
         }
+        // A restart: the source's raft term (3 now; etcd 3.5 keeps it in the database) passes the restored
+        // cluster's (2 after its first election).
+        cluster.members[0].kill()
+        try cluster.members[0].start()
         let lease = try etch(ep + ["lease", "grant", "3000"]).out.split(separator: " ")[1]
         _ = try etch(ep + ["put", "leased", "v", "--lease", String(lease)])
         _ = try etch(ep + ["del", "c"])
@@ -140,6 +144,13 @@ final class SnapshotRestoreTests: XCTestCase {
             XCTAssertEqual(errorLine(got.stderr), errorLine(ref.stderr), "\(args)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: bad), "\(args) left \(bad)")
         }
+        // Not a database: one Error line, exit 1, nothing left (etcdctl panics, exit 2, and leaves the directory).
+        let junk = fresh("junk.db")
+        try Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }).write(to: URL(fileURLWithPath: junk))
+        let j = try etch(["snapshot", "restore", junk, "--data-dir", bad, "--skip-hash-check"])
+        XCTAssertEqual(j.status, 1, j.stderr)
+        XCTAssertTrue(j.stderr.contains("Error: cannot open database at \(junk) (invalid database)"), j.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bad))
         // A database without a digest (as copied from a data directory) restores with --skip-hash-check.
         let plain = fresh("plain.db")
         let original = try Data(contentsOf: URL(fileURLWithPath: snapshot))
@@ -186,9 +197,18 @@ final class SnapshotRestoreTests: XCTestCase {
         XCTAssertEqual(try get(ours, ["member", "list", "-w", "json"]).out.components(separatedBy: "\"ID\"").count, 2)
 
         XCTAssertEqual(try get(ours, ["put", "after", "restore"]).status, 0)
+        // A clean stop (SIGTERM), so the database has the put and the restart replays only what it must.
+        if let p = ours.process {
+            kill(p.processIdentifier, SIGTERM)
+            p.waitUntilExit()
+        }
         ours.kill()
         try ours.start()
         XCTAssertEqual(try get(ours, ["get", "after", "--print-value-only"]).out, "restore\n")
+        // Applied once: etcd 3.5 replays the put after the restart (version 2) when the database keeps the old
+        // cluster's higher term, as etcdctl 3.4's restore leaves it.
+        let after = try get(ours, ["get", "after", "-w", "json"]).out
+        XCTAssertTrue(after.contains("\"version\":1,"), after)
         XCTAssertEqual(try get(ours, ["get", "b/x", "--print-value-only"]).out, "two\n")
     }
 
