@@ -107,7 +107,9 @@ final class LockElectReliabilityTests: XCTestCase {
         for (name, tool) in tools {
             let shell = loop(name, tool)
             group.enter()
-            DispatchQueue.global().async {
+            // A thread each, not the global queue: five blocked loops there starve the queue that runProcess
+            // reads pipes on, and the test's own etch calls (the kill schedule) waited seconds for a thread.
+            Thread.detachNewThread {
                 _ = try? runProcess("/bin/sh", ["-c", shell], environment: environment, timeout: 170)
                 group.leave()
             }
