@@ -6,11 +6,13 @@
 # all talking to one throwaway etcd on free loopback ports. Reports medians and ratios (machines are shared
 # and noisy: compare ratios, not absolute times) plus the peak RSS of one run of each. Then, on the same etcd,
 # the bulk section (scripts/bench-bulk.py): 100,000 keys loaded, `get --prefix` over all of them, a watch replay
-# of 100,000 revisions and one revision of 100,000 deletes, again etch vs curl vs etcdctl.
+# of 100,000 revisions and one revision of 100,000 deletes, again etch vs curl vs etcdctl. Last, the snapshot
+# section (scripts/bench-snapshot.py): snapshot save of a database of at least 256 MB, etch vs curl vs etcdctl.
 # Usage: sh scripts/bench.sh /abs/path/to/etch     (make bench passes the release binary)
 # Prints a Markdown table on stdout and writes it to bench-results/latest.md (hyperfine's JSON: bench-results/raw/).
 # Tunables (environment): BENCH_RUNS (default 200), BENCH_WARMUP (default 20), BENCH_ROUNDS (default 10);
-# BENCH_BULK_KEYS (default 100000; 0 skips the bulk section), BENCH_BULK_ROUNDS (default 3).
+# BENCH_BULK_KEYS (default 100000; 0 skips the bulk section), BENCH_BULK_ROUNDS (default 3);
+# BENCH_SNAPSHOT_MB (default 256; 0 skips the snapshot section), BENCH_SNAPSHOT_ROUNDS (default 3).
 set -eu
 
 ETCH=${1:?usage: sh scripts/bench.sh /path/to/etch}
@@ -176,6 +178,18 @@ if [ "$BULK_KEYS" -gt 0 ]; then
     fi
 fi
 
+# The snapshot section, on the same etcd (it grows the database to BENCH_SNAPSHOT_MB megabytes, default 256, with
+# 1 MB values; 0 skips it): snapshot save by etch, the same gateway stream by curl, and etcdctl's save.
+SNAP_MB=${BENCH_SNAPSHOT_MB:-256}
+: > "$dir/snapshot.md"
+if [ "$SNAP_MB" -gt 0 ]; then
+    if [ -n "$RSS" ]; then
+        BENCH_SNAPSHOT_MB=$SNAP_MB python3 "$ROOT/scripts/bench-snapshot.py" "$ETCH" "$E" "$dir" > "$dir/snapshot.md"
+    else
+        printf '\nSnapshot section: not run (it needs GNU time for peak RSS).\n' > "$dir/snapshot.md"
+    fi
+fi
+
 # The machine and the versions, for the table's header.
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
 [ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
@@ -271,5 +285,6 @@ else:
     print("Peak RSS: not measured (GNU time unavailable).")
 PY
 cat "$dir/bulk.md" >> "$OUT/latest.md"
+cat "$dir/snapshot.md" >> "$OUT/latest.md"
 
 cat "$OUT/latest.md"

@@ -208,16 +208,20 @@ public final class GatewayClient {
     ///
     /// `streamed`: the reply is consumed as it arrives (and printed), so `--command-timeout` limits how long
     /// the server stays silent, not the whole exchange, which includes the time the output takes to drain.
-    private func send(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool, streamed: Bool = false,
-                      sink: BodySink) throws(GatewayError) -> (status: Int, endpoint: Endpoint) {
+    ///
+    /// `timeoutMilliseconds` / `idleMilliseconds`, when given, replace both limits (a snapshot: its own stall
+    /// limit, and an overall one only when the user set --command-timeout).
+    func send(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool, streamed: Bool = false,
+              timeoutMilliseconds: Int? = nil, idleMilliseconds: Int? = nil,
+              sink: BodySink) throws(GatewayError) -> (status: Int, endpoint: Endpoint) {
         var failures: [TransportError] = []
         for step in 0..<endpoints.count {
             let index = (current + step) % endpoints.count
             let endpoint = endpoints[index]
             let request = HTTPRequest(url: endpoint.baseURL + (prefixed ? apiPrefix : "") + path, method: method,
                                       body: body, headers: headers,
-                                      timeoutMilliseconds: streamed ? 0 : commandTimeoutMilliseconds,
-                                      idleTimeoutMilliseconds: streamed ? commandTimeoutMilliseconds : 0)
+                                      timeoutMilliseconds: timeoutMilliseconds ?? (streamed ? 0 : commandTimeoutMilliseconds),
+                                      idleTimeoutMilliseconds: idleMilliseconds ?? (streamed ? commandTimeoutMilliseconds : 0))
             do throws(TransportError) {
                 let result = try transport.perform(request, sink: sink)
                 current = index
