@@ -18,8 +18,9 @@ let package = Package(
         ),
         .target(name: "EtchTransport", dependencies: ["CCurl"]),
         .target(name: "EtchGateway", dependencies: ["EtchTransport"]),
-        // etcd's bbolt database files, read and written locally: no network, no Foundation.
-        .target(name: "EtchBolt"),
+        // etcd's bbolt database files, read and written locally: no network, no Foundation. SSE4.2 is enabled for
+        // the C intrinsics only (the crc32 instruction, used after a CPUID check), not for Swift code.
+        .target(name: "EtchBolt", swiftSettings: [.unsafeFlags(["-Xcc", "-msse4.2"])]),
         .target(name: "EtchOutput", dependencies: ["EtchGateway"]),
         // A member's data directory offline: snapshot restore's WAL, raft snapshot, v2 store and bbolt db.
         .target(name: "EtchMember", dependencies: ["EtchGateway", "EtchOutput", "EtchBolt"]),

@@ -42,6 +42,7 @@ _etch_flags() {
     member/update) echo '--peer-urls' ;;
     snapshot/save) echo '--newest-member --stall-timeout' ;;
     snapshot/restore) echo '--data-dir --initial-advertise-peer-urls --initial-cluster --initial-cluster-token --name --skip-hash-check --wal-dir' ;;
+    snapshot/status) echo '--check-digest' ;;
     migrate) echo '--no-ttl --data-dir --wal-dir --transformer' ;;
     lock) echo '--ttl --timeout' ;;
     elect) echo '-l --listen --ttl' ;;

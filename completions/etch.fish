@@ -270,6 +270,7 @@ complete -c etch -n '__etch_using snapshot/restore' -l skip-hash-check -d 'Ignor
 complete -c etch -n '__etch_using snapshot/restore' -l wal-dir -r -F -d 'Path to the WAL directory'
 
 # snapshot status
+complete -c etch -n '__etch_using snapshot/status' -l check-digest -d 'verify the SHA-256 trailer a saved snapshot carries before reading it'
 
 # migrate
 complete -c etch -n '__etch_using migrate' -l no-ttl -d 'Do not convert TTL keys'

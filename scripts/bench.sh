@@ -7,7 +7,8 @@
 # and noisy: compare ratios, not absolute times) plus the peak RSS of one run of each. Then, on the same etcd,
 # the bulk section (scripts/bench-bulk.py): 100,000 keys loaded, `get --prefix` over all of them, a watch replay
 # of 100,000 revisions and one revision of 100,000 deletes, again etch vs curl vs etcdctl. Last, the snapshot
-# section (scripts/bench-snapshot.py): snapshot save of a database of at least 256 MB, etch vs curl vs etcdctl.
+# section (scripts/bench-snapshot.py): snapshot save of a database of at least 256 MB, etch vs curl vs etcdctl,
+# then snapshot status of the saved file, etch vs etcdctl (scripts/bench-status.py).
 # Usage: sh scripts/bench.sh /abs/path/to/etch     (make bench passes the release binary)
 # Prints a Markdown table on stdout and writes it to bench-results/latest.md (hyperfine's JSON: bench-results/raw/).
 # Tunables (environment): BENCH_RUNS (default 200), BENCH_WARMUP (default 20), BENCH_ROUNDS (default 10);
@@ -188,6 +189,10 @@ if [ "$SNAP_MB" -gt 0 ]; then
     else
         printf '\nSnapshot section: not run (it needs GNU time for peak RSS).\n' > "$dir/snapshot.md"
     fi
+fi
+# snapshot status of the file the snapshot section saved (etch vs etcdctl; CPU time, the same JSON checked first).
+if [ -f "$dir/etch.db" ]; then
+    python3 "$ROOT/scripts/bench-status.py" "$ETCH" "$dir/etch.db" >> "$dir/snapshot.md"
 fi
 
 # The machine and the versions, for the table's header.

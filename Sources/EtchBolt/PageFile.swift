@@ -30,7 +30,8 @@ final class PageFile {
         if offset < 0 || count < 0 || offset + Int64(count) > size {
             throw BoltError(.truncated, "truncated database: \(path) is \(size) bytes, a page at offset \(offset) needs \(offset + Int64(count))")
         }
-        if buffer.count != count { buffer = [UInt8](repeating: 0, count: count) }
+        // A new buffer is not zeroed: every byte of it is read into below, or the read fails.
+        if buffer.count != count { buffer = [UInt8](unsafeUninitializedCapacity: count) { _, n in n = count } }
         var done = 0
         var failure: Int32 = 0
         buffer.withUnsafeMutableBytes { raw in

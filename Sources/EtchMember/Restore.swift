@@ -71,13 +71,11 @@ public struct SnapshotRestore {
         let source = try SnapshotFile(path: snapshotPath)
         defer { source.close() }
         try LocalFiles.makeDirectories(snapDir)
-        if !source.hasDigest && !skipHashCheck {
-            throw MemberDataError("snapshot missing hash but --skip-hash-check=false")
-        }
-        if source.hasDigest && !skipHashCheck {
-            let got = try source.databaseDigest()
-            if got != source.trailer {
-                throw MemberDataError("expected sha256 \(SnapshotRestore.goBytes(source.trailer)), got \(SnapshotRestore.goBytes(got))")
+        if !skipHashCheck {
+            switch try SnapshotDigest.check(source) {
+            case .verified: break
+            case .missing: throw MemberDataError("snapshot missing hash but --skip-hash-check=false")
+            case let .mismatch(expected, got): throw MemberDataError(SnapshotDigest.mismatchMessage(expected: expected, got: got))
             }
         }
         try MemberDB.write(from: snapshotPath, to: SnapshotRestore.join(snapDir, "db"), members: cluster.members,
@@ -122,7 +120,4 @@ public struct SnapshotRestore {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: max(0, 16 - s.count)) + s
     }
-
-    /// Go's `%v` of a []byte: `[1 2 3]`.
-    static func goBytes(_ b: [UInt8]) -> String { "[" + b.map(String.init).joined(separator: " ") + "]" }
 }

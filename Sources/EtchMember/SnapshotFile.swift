@@ -65,6 +65,36 @@ struct SnapshotFile {
     }
 }
 
+/// A saved snapshot's SHA-256 trailer checked against its database: what restore does unless --skip-hash-check,
+/// and `snapshot status --check-digest`.
+public enum SnapshotDigest {
+    public enum Outcome: Equatable, Sendable {
+        case verified
+        /// The file's size is not 32 over a multiple of 512: no trailer (a member's db, a trimmed file).
+        case missing
+        case mismatch(expected: [UInt8], got: [UInt8])
+    }
+
+    public static func check(path: String) throws(MemberDataError) -> Outcome {
+        let file = try SnapshotFile(path: path)
+        defer { file.close() }
+        return try check(file)
+    }
+
+    static func check(_ file: SnapshotFile) throws(MemberDataError) -> Outcome {
+        guard file.hasDigest else { return .missing }
+        let got = try file.databaseDigest()
+        return got == file.trailer ? .verified : .mismatch(expected: file.trailer, got: got)
+    }
+
+    /// etcdctl's words for a mismatch: `expected sha256 [1 2 ...], got [3 4 ...]`.
+    public static func mismatchMessage(expected: [UInt8], got: [UInt8]) -> String {
+        "expected sha256 \(goBytes(expected)), got \(goBytes(got))"
+    }
+
+    static func goBytes(_ b: [UInt8]) -> String { "[" + b.map(String.init).joined(separator: " ") + "]" }
+}
+
 /// etcdctl's log lines: zap's production JSON (`{"level":"info","ts":<seconds>,"caller":...,"msg":...,...}`).
 enum ZapLine {
     enum Value { case string(String), strings([String]) }

@@ -14,6 +14,25 @@ final class BoltReaderTests: XCTestCase {
         XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
         // Split updates equal one update, whatever the split (slicing-by-8 vs bytewise tails).
         let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        // Long inputs (the three-stream loop) agree with the tables, whole and in pieces.
+        let long = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ $0 >> 9) }
+        long.withUnsafeBytes { p in
+            var c = CRC32C(0xDEAD_BEEF)
+            c.update(p)
+            XCTAssertEqual(c.value, CRC32C.tableUpdate(0xDEAD_BEEF, p))
+        }
+        // The CPU's instruction and the tables agree, at every length and alignment.
+        for start in 0..<9 {
+            for end in [start, start + 1, start + 7, start + 8, start + 17, 1000] {
+                data[start..<end].withUnsafeBytes { p in
+                    XCTAssertEqual(CRC32C.tableUpdate(0x1234_5678, p), {
+                        var c = CRC32C(0x1234_5678)
+                        c.update(p)
+                        return c.value
+                    }())
+                }
+            }
+        }
         for cut in [0, 1, 7, 8, 9, 500, 999] {
             var c = CRC32C()
             c.update(data[..<cut])

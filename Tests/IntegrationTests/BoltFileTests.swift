@@ -68,10 +68,10 @@ final class BoltFileTests: XCTestCase {
     func testDamagedSnapshotsAreRefused() throws {
         let original = try Data(contentsOf: URL(fileURLWithPath: Self.snapshot))
         let dir = Self.cluster!.directory
-        func refused(_ bytes: Data, _ name: String, _ expected: String) throws {
+        func refused(_ bytes: Data, _ name: String, _ expected: String, flags: [String] = []) throws {
             let path = dir + "/" + name
             try bytes.write(to: URL(fileURLWithPath: path))
-            let o = try etch(["snapshot", "status", path])
+            let o = try etch(["snapshot", "status"] + flags + [path])
             XCTAssertEqual(o.status, 1, "\(name): \(o.out) \(o.stderr)")
             XCTAssertEqual(o.out, "", name)
             XCTAssertTrue(o.stderr.hasPrefix("Error: ") && o.stderr.contains(expected), "\(name): \(o.stderr)")
@@ -84,6 +84,18 @@ final class BoltFileTests: XCTestCase {
         var flipped = original
         flipped[u64(meta + 16) * 4096] ^= 0x01
         try refused(flipped, "id.db", "corrupt database")
+        // A bit flipped inside the 9000-byte value of "big": the structure holds, so only --check-digest sees it.
+        var inValue = original
+        let run = Data(repeating: UInt8(ascii: "b"), count: 64)
+        let at = original.range(of: run)!.lowerBound + 1000
+        inValue[at] ^= 0x01
+        try inValue.write(to: URL(fileURLWithPath: dir + "/value.db"))
+        XCTAssertEqual(try etch(["snapshot", "status", dir + "/value.db"]).status, 0, "etcdctl's behaviour: no check")
+        try refused(inValue, "value.db", "was damaged after it was saved: expected sha256 [", flags: ["--check-digest"])
+        try refused(original.prefix(original.count - 32), "trimmed.db", "has no SHA-256 trailer", flags: ["--check-digest"])
+        let clean = try etch(["snapshot", "status", "--check-digest", Self.snapshot, "-w", "json"])
+        XCTAssertEqual(clean.status, 0, clean.stderr)
+        XCTAssertEqual(clean.out, try runProcess(Self.etcdctl, ["snapshot", "status", Self.snapshot, "-w", "json"]).out)
         // Both meta pages' checksummed area.
         var metas = original
         metas[16 + 40] ^= 0x10
