@@ -104,14 +104,24 @@ final class LockElectReliabilityTests: XCTestCase {
         let environment = ["MX_DIR": dir, "MX_ETCH": etchBinary, "MX_ETCDCTL": Self.etcdctl, "MX_EPS": eps]
         let group = DispatchGroup()
         let started = Date()
+        // The loops' output goes to files (above), not pipes: runProcess would hold two global-queue threads per
+        // loop in blocking reads for the whole run, and the test's own etch calls (the kill schedule) then
+        // waited seconds for a thread to read their pipes.
+        var loops: [Process] = []
         for (name, tool) in tools {
-            let shell = loop(name, tool)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", loop(name, tool)]
+            p.environment = testEnvironment(environment)
+            p.standardInput = FileHandle.nullDevice
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
             group.enter()
-            DispatchQueue.global().async {
-                _ = try? runProcess("/bin/sh", ["-c", shell], environment: environment, timeout: 170)
-                group.leave()
-            }
+            p.terminationHandler = { _ in group.leave() }
+            try p.run()
+            loops.append(p)
         }
+        defer { for p in loops where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         func applied() -> Int {
             let log = (try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? ""
             return log.split(separator: "\n").filter { $0.hasPrefix("E ") && $0.hasSuffix(" 0") && $0.contains(" put ") }.count
