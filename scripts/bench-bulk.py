@@ -216,6 +216,20 @@ def timed(name, argv, out=os.devnull):
         return wall, int(f.read().split()[-1])
 
 
+def poll_until(name, p, t0, limit, pause, step):
+    """Calls step() -> (result or None, progress) every `pause` seconds until it has a result; fails when the
+    process p exits first or `limit` seconds have passed since t0."""
+    while True:
+        result, progress = step()
+        if result is not None:
+            return result
+        if p.poll() is not None:
+            raise SystemExit(f"bench-bulk: {name} exited ({p.returncode}) {progress}")
+        if time.monotonic() - t0 > limit:
+            raise SystemExit(f"bench-bulk: {name} ran {limit:.0f} s {progress}")
+        time.sleep(pause)
+
+
 def until_events(name, argv, out):
     """Start argv with stdout to `out`, poll the file, stop when the line holding the N-th event has arrived
     (events counted as `"kv":` members, one per event in both the gateway's and etcdctl's JSON); then kill it.
@@ -228,26 +242,21 @@ def until_events(name, argv, out):
     partial = bytearray()  # the line being received; its events count once its newline is in
     try:
         with open(out, "rb") as r:
-            while True:
-                chunk = r.read(1 << 20)
-                now = time.monotonic()
-                if chunk:
+            def step():
+                nonlocal lines, complete
+                while chunk := r.read(1 << 20):
                     pos = 0
                     while (nl := chunk.find(b"\n", pos)) >= 0:
-                        partial += chunk[pos:nl]
+                        partial.extend(chunk[pos:nl])
                         complete += partial.count(b'"kv":')
                         lines += 1
                         partial.clear()
                         pos = nl + 1
-                    partial += chunk[pos:]
+                    partial.extend(chunk[pos:])
                     if complete >= N:
-                        return now - t0, lines, complete
-                    continue
-                if p.poll() is not None:
-                    raise SystemExit(f"bench-bulk: {name} exited ({p.returncode}) after {complete} events")
-                if now - t0 > WATCH_LIMIT:
-                    raise SystemExit(f"bench-bulk: {name} had {complete} of {N} events after {WATCH_LIMIT:.0f} s")
-                time.sleep(0.002)
+                        return (time.monotonic() - t0, lines, complete), ""
+                return None, f"with {complete} of {N} events"
+            return poll_until(name, p, t0, WATCH_LIMIT, 0.002, step)
     finally:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)  # `timeout` passes it on to etcdctl
@@ -299,17 +308,11 @@ def mirror_copy(name, argv):
     t0 = time.monotonic()
     p = subprocess.Popen(argv(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     children.append(p)
+    def step():
+        n = int(post(conn, "/v3/kv/range", query).get("count", 0))
+        return (time.monotonic() - t0 if n >= N else None), f"with {n} of {N} keys copied"
     try:
-        while True:
-            n = int(post(conn, "/v3/kv/range", query).get("count", 0))
-            now = time.monotonic()
-            if n >= N:
-                return now - t0
-            if p.poll() is not None:
-                raise SystemExit(f"bench-bulk: {name} make-mirror exited ({p.returncode}) with {n} of {N} keys copied")
-            if now - t0 > MIRROR_LIMIT:
-                raise SystemExit(f"bench-bulk: {name} make-mirror had copied {n} of {N} keys after {MIRROR_LIMIT:.0f} s")
-            time.sleep(0.05)
+        return poll_until(f"{name} make-mirror", p, t0, MIRROR_LIMIT, 0.05, step)
     finally:
         conn.close()
         stop(p)
