@@ -14,12 +14,16 @@ Loads N keys bulk/%06d with 100-byte values (one put each, so one revision each)
   4. live latency: 1,000 puts, each timed from the put until its event line is read from the watcher's stdout
      pipe (etch, curl's gateway watch, etcdctl), p50/p99;
   5. the memory runs: M keys (default 1,000,000) loaded in transactions of 128 puts, then one `get --prefix` of
-     all of them (simple and json) and one watch replay of all M events, each once, with peak RSS.
+     all of them (simple and json) and one watch replay of all M events, each once, with peak RSS;
+  6. make-mirror's initial copy of the N keys into a fresh second etcd: etch (transactions of 128 puts) vs
+     etcdctl (one put per key), timed from the start until the destination counts N keys under bulk/ (a
+     count_only range polled every 50 ms), then the mirror and the destination are killed.
 Rounds alternate the commands in a rotating order; the report gives medians, etch's ratios and peak RSS
 (GNU time -f %M). Prints a Markdown section on stdout, progress on stderr.
 Environment: BENCH_BULK_KEYS (default 100000), BENCH_BULK_ROUNDS (3, for the watch replays),
 BENCH_BULK_GET_ROUNDS (9, for the gets: about a second each, and the noisiest), BENCH_BULK_CONNS (8 parallel loaders),
-BENCH_LATENCY_PUTS (1000; 0 skips 4), BENCH_HUGE_KEYS (1000000; 0 skips 5).
+BENCH_LATENCY_PUTS (1000; 0 skips 4), BENCH_HUGE_KEYS (1000000; 0 skips 5), BENCH_MIRROR_ROUNDS (1: etcdctl's copy
+of 100,000 keys takes minutes; 0 skips 6).
 """
 import base64, http.client, json, os, select, signal, statistics as st, subprocess, sys, threading, time
 
@@ -30,6 +34,8 @@ GET_ROUNDS = int(os.environ.get("BENCH_BULK_GET_ROUNDS", "9"))
 CONNS = int(os.environ.get("BENCH_BULK_CONNS", "8"))
 LAT_PUTS = int(os.environ.get("BENCH_LATENCY_PUTS", "1000"))
 HUGE = int(os.environ.get("BENCH_HUGE_KEYS", "1000000"))
+MIRROR_ROUNDS = int(os.environ.get("BENCH_MIRROR_ROUNDS", "1"))
+MIRROR_LIMIT = 900.0  # seconds before a mirror's copy is given up
 WATCH_LIMIT = 180.0  # seconds before a watch run is given up
 HOST, PORT = E.rsplit(":", 1)
 assert HOST == "127.0.0.1", "bench-bulk: loopback only"
@@ -210,6 +216,20 @@ def timed(name, argv, out=os.devnull):
         return wall, int(f.read().split()[-1])
 
 
+def poll_until(name, p, t0, limit, pause, step):
+    """Calls step() -> (result or None, progress) every `pause` seconds until it has a result; fails when the
+    process p exits first or `limit` seconds have passed since t0."""
+    while True:
+        result, progress = step()
+        if result is not None:
+            return result
+        if p.poll() is not None:
+            raise SystemExit(f"bench-bulk: {name} exited ({p.returncode}) {progress}")
+        if time.monotonic() - t0 > limit:
+            raise SystemExit(f"bench-bulk: {name} ran {limit:.0f} s {progress}")
+        time.sleep(pause)
+
+
 def until_events(name, argv, out):
     """Start argv with stdout to `out`, poll the file, stop when the line holding the N-th event has arrived
     (events counted as `"kv":` members, one per event in both the gateway's and etcdctl's JSON); then kill it.
@@ -222,26 +242,21 @@ def until_events(name, argv, out):
     partial = bytearray()  # the line being received; its events count once its newline is in
     try:
         with open(out, "rb") as r:
-            while True:
-                chunk = r.read(1 << 20)
-                now = time.monotonic()
-                if chunk:
+            def step():
+                nonlocal lines, complete
+                while chunk := r.read(1 << 20):
                     pos = 0
                     while (nl := chunk.find(b"\n", pos)) >= 0:
-                        partial += chunk[pos:nl]
+                        partial.extend(chunk[pos:nl])
                         complete += partial.count(b'"kv":')
                         lines += 1
                         partial.clear()
                         pos = nl + 1
-                    partial += chunk[pos:]
+                    partial.extend(chunk[pos:])
                     if complete >= N:
-                        return now - t0, lines, complete
-                    continue
-                if p.poll() is not None:
-                    raise SystemExit(f"bench-bulk: {name} exited ({p.returncode}) after {complete} events")
-                if now - t0 > WATCH_LIMIT:
-                    raise SystemExit(f"bench-bulk: {name} had {complete} of {N} events after {WATCH_LIMIT:.0f} s")
-                time.sleep(0.002)
+                        return (time.monotonic() - t0, lines, complete), ""
+                return None, f"with {complete} of {N} events"
+            return poll_until(name, p, t0, WATCH_LIMIT, 0.002, step)
     finally:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)  # `timeout` passes it on to etcdctl
@@ -250,6 +265,58 @@ def until_events(name, argv, out):
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+
+
+def start_destination(tag):
+    """A throwaway etcd on two free loopback ports, its data in WORK; returns (Popen, client port)."""
+    import socket
+    a, b = socket.socket(), socket.socket()
+    a.bind(("127.0.0.1", 0)), b.bind(("127.0.0.1", 0))
+    c, p = a.getsockname()[1], b.getsockname()[1]
+    a.close(), b.close()
+    data = os.path.join(WORK, f"mirror-{tag}")
+    peer, client = f"http://127.0.0.1:{p}", f"http://127.0.0.1:{c}"
+    with open(data + ".log", "wb") as log_file:
+        proc = subprocess.Popen(["etcd", "--name", "dest", "--data-dir", data, "--listen-client-urls", client,
+                                 "--advertise-client-urls", client, "--listen-peer-urls", peer,
+                                 "--initial-advertise-peer-urls", peer, "--initial-cluster", f"dest={peer}"],
+                                stdout=log_file, stderr=log_file, start_new_session=True)
+    children.append(proc)
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", c, timeout=2)
+            conn.request("GET", "/health")
+            if b'"true"' in conn.getresponse().read():
+                return proc, c
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"bench-bulk: the destination etcd did not become healthy (log: {data}.log)")
+
+
+def stop(proc):
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def mirror_copy(name, argv):
+    """argv(port) mirrors bulk/ into a fresh etcd: seconds from its start until the destination counts N keys."""
+    dest, port = start_destination(name)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    query = {"key": b64("bulk/"), "range_end": b64("bulk0"), "count_only": True}
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    children.append(p)
+    def step():
+        n = int(post(conn, "/v3/kv/range", query).get("count", 0))
+        return (time.monotonic() - t0 if n >= N else None), f"with {n} of {N} keys copied"
+    try:
+        return poll_until(f"{name} make-mirror", p, t0, MIRROR_LIMIT, 0.05, step)
+    finally:
+        conn.close()
+        stop(p)
+        stop(dest)
 
 
 def rounds_of(cmds, run, rounds=None):
@@ -323,6 +390,14 @@ def main():
     timed("warm", g["curl"])
     log(f"get --prefix over {N} keys, {GET_ROUNDS} rounds of 5 commands ", )
     get_res = rounds_of(gets, lambda c, r: timed(c[0].replace(" ", "_"), c[1]), GET_ROUNDS)
+
+    # 6. make-mirror's initial copy of the N keys (while they exist, before the deletes of 3)
+    mirror = {}
+    if MIRROR_ROUNDS > 0:
+        mirrors = [("etch", lambda port: etch + ["make-mirror", "--prefix", "bulk/", f"127.0.0.1:{port}"]),
+                   ("etcdctl", lambda port: etcdctl + ["make-mirror", "--prefix", "bulk/", f"127.0.0.1:{port}"])]
+        log(f"make-mirror's initial copy of {N} keys into a fresh etcd, {MIRROR_ROUNDS} rounds of 2 ")
+        mirror = rounds_of(mirrors, lambda c, r: mirror_copy(c[0], c[1]), MIRROR_ROUNDS)
 
     # 2. watch replay from R: N events, one per revision
     def watch_cmds(rev, tag):
@@ -462,6 +537,16 @@ def main():
             xs = lat[name]
             print(f"| {name} | {msf(pct(xs, .5))} | {msf(pct(xs, .9))} | {msf(pct(xs, .99))} | {msf(xs[-1])} "
                   f"| {pct(xs, .5) / pct(lat['curl'], .5):.2f}x | {pct(xs, .99) / pct(lat['curl'], .99):.2f}x |")
+    if mirror:
+        e, t = mirror["etch"], mirror["etcdctl"]
+        print()
+        print(f"make-mirror's initial copy of the {N:,} keys into a fresh single-member etcd on the same machine, "
+              f"timed from the start of the command until the destination counts {N:,} keys under bulk/ (a "
+              f"count_only range polled every 50 ms); {MIRROR_ROUNDS} round(s), medians:")
+        print()
+        print("| copy | etch (transactions of 128 puts) | etcdctl (one put per key) | etcdctl / etch |")
+        print("|---|---:|---:|---:|")
+        print(f"| {N:,} keys | {sec(st.median(e))} | {sec(st.median(t))} | {st.median(t) / st.median(e):.1f}x faster |")
     if huge:
         print()
         print(f"### Memory: {HUGE:,} keys of 100 bytes")

@@ -105,8 +105,11 @@ public final class Mirror {
     /// One line per disconnect, retry or resume, for stderr.
     public var notice: (String) -> Void = { _ in }
     public let counters = MirrorCounters()
-    /// Keys per page of the initial copy's range reads (etcdctl's syncer reads 1000).
+    /// Keys in the first page of the initial copy's range reads (etcdctl's syncer reads 1000 a page); later
+    /// pages hold about `pageBytes` of keys and values, at most `maxPageKeys`.
     public var pageKeys: Int64 = 1000
+    public var pageBytes = 4 << 20
+    public var maxPageKeys: Int64 = 50_000
     /// A destination transaction carries at most about this many bytes of keys and values (etcd refuses
     /// requests over 1.5 MiB by default).
     public var maxTxnBytes = 1 << 20
@@ -154,16 +157,18 @@ public final class Mirror {
 
     // MARK: initial copy
 
-    /// Copies the range at one revision, page by page; a broken read goes on after the last key received.
-    /// Keys are written in full transactions of `maxTxnOps` (the rest at the end), however the reads broke.
-    /// Returns the revision copied.
+    /// Copies the range at one revision: pages are read on a thread of their own (`readPages`) while the
+    /// ones before are written, in full transactions of `maxTxnOps` (the rest at the end) however the reads
+    /// broke. Returns the revision copied.
     func copy() throws -> Int64 {
-        let (first, end) = plan.sourceRange
-        var key = first
-        var revision: Int64 = 0
-        var reconnect = Reconnect()
+        let queue = Handoff<CopyItem>(capacity: 2)
+        let reader = source.sibling()
+        let work = BackgroundWork { [self] in readPages(reader, into: queue) }
+        defer {
+            queue.cancel()
+            work.join()
+        }
         var pending: [([UInt8], [UInt8]?)] = []
-        var limit = pageKeys
         func flush(all: Bool) throws {
             let whole = all ? pending.count : pending.count - pending.count % plan.maxTxnOps
             guard whole > 0 else { return }
@@ -171,6 +176,50 @@ public final class Mirror {
             counters.keys.add(Int64(whole), ordering: .relaxed)
             pending.removeFirst(whole)
         }
+        var revision: Int64 = 0
+        reading: while let item = queue.take() {
+            switch item {
+            case let .page(kvs):
+                pending += kvs.map { (plan.destinationKey($0.key), $0.value) }
+                try flush(all: false)
+            case let .notice(line):
+                notice(line)
+            case let .restart(line):
+                // The copy starts again at a fresh revision; what was read is written all the same.
+                notice(line)
+            case let .done(copied, cluster):
+                revision = copied
+                sourceClusterID = cluster
+                break reading
+            case let .failed(error):
+                throw error
+            }
+        }
+        try flush(all: true)
+        if plan.checkpointKey != nil { try apply([], revision: revision) }
+        counters.appliedRevision.store(revision, ordering: .relaxed)
+        counters.sourceRevision.store(revision, ordering: .relaxed)
+        return revision
+    }
+
+    enum CopyItem {
+        case page([KeyValue])
+        case notice(String)
+        case restart(String)
+        case done(revision: Int64, cluster: UInt64)
+        case failed(any Error)
+    }
+
+    /// Reads the range at one revision into `queue`, page by page; a broken read goes on after the last key
+    /// received (with smaller pages while connections keep breaking). Runs on the reader's thread: it only
+    /// touches `client` (a connection of its own) and the queue; notices go through the queue too.
+    private func readPages(_ client: GatewayClient, into queue: Handoff<CopyItem>) {
+        let (first, end) = plan.sourceRange
+        var key = first
+        var revision: Int64 = 0
+        var cluster: UInt64 = 0
+        var reconnect = Reconnect()
+        var limit = pageKeys
         while true {
             var request = RangeRequest(key: key)
             request.rangeEnd = end
@@ -180,20 +229,24 @@ public final class Mirror {
             var more = false
             var failure: GatewayError?
             do {
-                let page = try source.rangeStreaming(request, onHeader: { header in
+                let page = try client.rangeStreaming(request, onHeader: { header in
                     if revision == 0 {
                         revision = header.revision
-                        sourceClusterID = header.clusterID
+                        cluster = header.clusterID
                     }
                 }, onKVs: { got += $0 })
                 more = page.more
-                limit = min(pageKeys, limit * 2)
+                // etcd counts the whole rest of the range for each page, so pages are as large as a few MiB
+                // of reply allow (from the size of the key-values so far), not etcdctl's 1000 keys.
+                if !got.isEmpty {
+                    let bytes = got.reduce(0) { $0 + $1.key.count + $1.value.count } / got.count + 64
+                    limit = max(limit, min(maxPageKeys, Int64(pageBytes / bytes)))
+                }
             } catch {
-                if Interrupt.requested || revision == 0 { throw error }
+                if Interrupt.requested || revision == 0 { _ = queue.put(.failed(error)); return }
                 if case let .server(_, message, _) = error {
-                    guard message.contains("required revision has been compacted") else { throw error }
-                    // The copy's revision was compacted while it ran: start again at a fresh one.
-                    notice("etch: the source compacted revision \(revision) during the initial copy; copying again at the current revision")
+                    guard message.contains("required revision has been compacted") else { _ = queue.put(.failed(error)); return }
+                    guard queue.put(.restart("etch: the source compacted revision \(revision) during the initial copy; copying again at the current revision")) else { return }
                     key = first
                     revision = 0
                     continue
@@ -203,27 +256,22 @@ public final class Mirror {
                 limit = max(16, limit / 2)
             }
             if !got.isEmpty {
-                pending += got.map { (plan.destinationKey($0.key), $0.value) }
                 key = got[got.count - 1].key + [0]
-                try flush(all: false)
+                guard queue.put(.page(got)) else { return }
             }
             if let failure {
-                guard reconnect.ended(working: !got.isEmpty) else { throw failure }
+                guard reconnect.ended(working: !got.isEmpty) else { _ = queue.put(.failed(failure)); return }
                 if !got.isEmpty {
                     reconnect = Reconnect()
-                } else {
-                    notice("etch: reading the source for the initial copy failed (\(failure.message)); going on after the last key copied")
+                } else if !queue.put(.notice("etch: reading the source for the initial copy failed (\(failure.message)); going on after the last key copied")) {
+                    return
                 }
-                try reconnect.advance(source)
+                do { try reconnect.advance(client) } catch { _ = queue.put(.failed(error)); return }
                 continue
             }
             if !more { break }
         }
-        try flush(all: true)
-        if plan.checkpointKey != nil { try apply([], revision: revision) }
-        counters.appliedRevision.store(revision, ordering: .relaxed)
-        counters.sourceRevision.store(revision, ordering: .relaxed)
-        return revision
+        _ = queue.put(.done(revision: revision, cluster: cluster))
     }
 
     // MARK: following changes
@@ -451,5 +499,55 @@ public final class PeriodicTask: @unchecked Sendable {
         running.store(false, ordering: .relaxed)
         work?.join()
         work = nil
+    }
+}
+
+/// A bounded hand-off between two threads: `put` waits while it is full, `take` while it is empty; after
+/// `cancel`, both return at once (put: false, take: nil).
+final class Handoff<T>: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var items: [T] = []
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(changed, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(mutex)
+        changed.deallocate()
+        mutex.deallocate()
+    }
+
+    func put(_ item: T) -> Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while items.count >= capacity && !cancelled { pthread_cond_wait(changed, mutex) }
+        if cancelled { return false }
+        items.append(item)
+        pthread_cond_broadcast(changed)
+        return true
+    }
+
+    func take() -> T? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while items.isEmpty && !cancelled { pthread_cond_wait(changed, mutex) }
+        if items.isEmpty { return nil }
+        let item = items.removeFirst()
+        pthread_cond_broadcast(changed)
+        return item
+    }
+
+    func cancel() {
+        pthread_mutex_lock(mutex)
+        cancelled = true
+        pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
     }
 }
