@@ -20,13 +20,19 @@ let package = Package(
         // SHA-256 with the x86 SHA extensions, for snapshot save (SHA256.swift is the portable version).
         .target(name: "CSHA256"),
         .target(name: "EtchGateway", dependencies: ["EtchTransport", "CSHA256"]),
+        // etcd's bbolt database files, read and written locally: no network, no Foundation.
+        .target(name: "EtchBolt"),
         .target(name: "EtchOutput", dependencies: ["EtchGateway"]),
-        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport"], plugins: ["BuildInfo"]),
+        // A member's data directory offline: snapshot restore's WAL, raft snapshot, v2 store and bbolt db.
+        .target(name: "EtchMember", dependencies: ["EtchGateway", "EtchOutput", "EtchBolt"]),
+        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport", "EtchBolt", "EtchMember"], plugins: ["BuildInfo"]),
         // Writes the git commit into the build (BuildInfo.gitCommit) for `etch version`.
         .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(name: "etch", dependencies: ["EtchCLI"]),
         .testTarget(name: "EtchCLITests", dependencies: ["EtchCLI", "EtchGateway"]),
         .testTarget(name: "EtchGatewayTests", dependencies: ["EtchGateway"]),
+        .testTarget(name: "EtchBoltTests", dependencies: ["EtchBolt"], exclude: ["Fixtures"]),
+        .testTarget(name: "EtchMemberTests", dependencies: ["EtchMember"]),
         .testTarget(
             name: "EtchOutputTests",
             dependencies: ["EtchOutput", "EtchGateway"],

@@ -105,6 +105,25 @@ public final class GatewayClient {
         }
     }
 
+    /// Runs a call whose repetition is harmless (a read, a revoke, a delete, a create-if-absent txn), sending it
+    /// again on each other endpoint, once, when a member could not serve it: its connection broke mid-request
+    /// (the member died), it timed out (a member without a leader holds requests), or the server said to try
+    /// again. `send` already moves on when a connection cannot be made; this covers a request that was sent.
+    /// Never for writes that must not be applied twice (a put); a session's lease grant is the one write sent
+    /// again (see `LeaseSession.grant`).
+    public func idempotent<T>(_ call: () throws(GatewayError) -> T) throws(GatewayError) -> T {
+        var attempts = 1
+        while true {
+            do {
+                return try call()
+            } catch {
+                guard error.worthRetryingElsewhere, attempts < endpoints.count else { throw error }
+                attempts += 1
+                markCurrent((current + 1) % endpoints.count)
+            }
+        }
+    }
+
     public func range(_ request: RangeRequest) throws(GatewayError) -> RangeResponse {
         try RangeResponse(json: call("/kv/range", request.body()))
     }

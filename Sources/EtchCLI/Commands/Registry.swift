@@ -24,6 +24,7 @@ enum Registry {
         Entry("defrag", hidden: false) { DefragCommand.spec },
         Entry("endpoint", hidden: false) { EndpointCommands.spec },
         Entry("move-leader", hidden: false) { MoveLeaderCommand.spec },
+        Entry("make-mirror", hidden: false) { MakeMirrorCommand.spec.running(MakeMirrorCommand.run) },
         Entry("watch", hidden: false) { WatchCommand.spec.running(WatchCommand.run) },
         Entry("wait", hidden: false) { WaitCommand.spec.running(WaitCommand.run) },
         Entry("lease", hidden: false) { LeaseCommands.spec },
@@ -51,7 +52,7 @@ enum Registry {
 
     /// etcdctl 3.4's other commands: they take part in prefix matching, so `ma` stays ambiguous as it is
     /// there, and naming one says etch lacks it rather than that it does not exist.
-    static let etcdctlOnly = ["make-mirror"]
+    static let etcdctlOnly: [String] = []
 
     /// etcdctl's commands in the order it registers them, which is the order of its suggestions.
     static let etcdctlOrder = ["get", "put", "del", "txn", "compaction", "alarm", "defrag", "endpoint", "move-leader",
