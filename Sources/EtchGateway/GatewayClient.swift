@@ -212,16 +212,17 @@ public final class GatewayClient {
     /// `timeoutMilliseconds` / `idleMilliseconds`, when given, replace both limits (a snapshot: its own stall
     /// limit, and an overall one only when the user set --command-timeout).
     func send(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool, streamed: Bool = false,
-              timeoutMilliseconds: Int? = nil, idleMilliseconds: Int? = nil,
+              timeoutMilliseconds: Int? = nil, idleMilliseconds: Int? = nil, receiveBufferBytes: Int = 0,
               sink: BodySink) throws(GatewayError) -> (status: Int, endpoint: Endpoint) {
         var failures: [TransportError] = []
         for step in 0..<endpoints.count {
             let index = (current + step) % endpoints.count
             let endpoint = endpoints[index]
-            let request = HTTPRequest(url: endpoint.baseURL + (prefixed ? apiPrefix : "") + path, method: method,
+            var request = HTTPRequest(url: endpoint.baseURL + (prefixed ? apiPrefix : "") + path, method: method,
                                       body: body, headers: headers,
                                       timeoutMilliseconds: timeoutMilliseconds ?? (streamed ? 0 : commandTimeoutMilliseconds),
                                       idleTimeoutMilliseconds: idleMilliseconds ?? (streamed ? commandTimeoutMilliseconds : 0))
+            request.receiveBufferBytes = receiveBufferBytes
             do throws(TransportError) {
                 let result = try transport.perform(request, sink: sink)
                 current = index

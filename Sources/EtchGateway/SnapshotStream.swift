@@ -260,7 +260,8 @@ extension GatewayClient {
         var failure: SnapshotError?
         do {
             _ = try send(path: "/maintenance/snapshot", method: .post, body: Array("{}".utf8), prefixed: true,
-                         timeoutMilliseconds: totalMilliseconds, idleMilliseconds: stallMilliseconds) { chunk in
+                         timeoutMilliseconds: totalMilliseconds, idleMilliseconds: stallMilliseconds,
+                         receiveBufferBytes: 512 * 1024) { chunk in
                 do throws(SnapshotError) {
                     try decoder.feed(chunk, sink: sink)
                 } catch {
