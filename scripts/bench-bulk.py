@@ -13,13 +13,18 @@ Loads N keys bulk/%06d with 100-byte values (one put each, so one revision each)
   3. one revision with N DELETE events (`etch del bulk/ --prefix`), watched the same three ways;
   4. live latency: 1,000 puts, each timed from the put until its event line is read from the watcher's stdout
      pipe (etch, curl's gateway watch, etcdctl), p50/p99;
+  6. a transaction workload: T keys /bench/%07d written in transactions of 128 puts, so a watch's catch-up is
+     one 24 MB gateway response; `watch --prefix /bench/ --rev FIRST` until the last event is out, etch in
+     simple, json and jsonl vs curl vs etcdctl, then etch's decode path alone on curl's capture of that
+     response (scripts/bench-decode.py: CPU per MB, peak RSS);
   5. the memory runs: M keys (default 1,000,000) loaded in transactions of 128 puts, then one `get --prefix` of
      all of them (simple and json) and one watch replay of all M events, each once, with peak RSS.
 Rounds alternate the commands in a rotating order; the report gives medians, etch's ratios and peak RSS
 (GNU time -f %M). Prints a Markdown section on stdout, progress on stderr.
 Environment: BENCH_BULK_KEYS (default 100000), BENCH_BULK_ROUNDS (3, for the watch replays),
 BENCH_BULK_GET_ROUNDS (9, for the gets: about a second each, and the noisiest), BENCH_BULK_CONNS (8 parallel loaders),
-BENCH_LATENCY_PUTS (1000; 0 skips 4), BENCH_HUGE_KEYS (1000000; 0 skips 5).
+BENCH_LATENCY_PUTS (1000; 0 skips 4), BENCH_HUGE_KEYS (1000000; 0 skips 5), BENCH_TXN_KEYS (100000; 0 skips 6),
+BENCH_TXN_ROUNDS (5).
 """
 import base64, http.client, json, os, select, signal, statistics as st, subprocess, sys, threading, time
 
@@ -30,6 +35,9 @@ GET_ROUNDS = int(os.environ.get("BENCH_BULK_GET_ROUNDS", "9"))
 CONNS = int(os.environ.get("BENCH_BULK_CONNS", "8"))
 LAT_PUTS = int(os.environ.get("BENCH_LATENCY_PUTS", "1000"))
 HUGE = int(os.environ.get("BENCH_HUGE_KEYS", "1000000"))
+TXN = int(os.environ.get("BENCH_TXN_KEYS", "100000"))
+TXN_ROUNDS = int(os.environ.get("BENCH_TXN_ROUNDS", "5"))
+TXN_FORMATS = ("simple", "json", "jsonl")
 WATCH_LIMIT = 180.0  # seconds before a watch run is given up
 HOST, PORT = E.rsplit(":", 1)
 assert HOST == "127.0.0.1", "bench-bulk: loopback only"
@@ -210,10 +218,11 @@ def timed(name, argv, out=os.devnull):
         return wall, int(f.read().split()[-1])
 
 
-def until_events(name, argv, out):
-    """Start argv with stdout to `out`, poll the file, stop when the line holding the N-th event has arrived
-    (events counted as `"kv":` members, one per event in both the gateway's and etcdctl's JSON); then kill it.
-    Returns (seconds, lines, events)."""
+def until_events(name, argv, out, n=None, needle=b'"kv":'):
+    """Start argv with stdout to `out`, poll the file, stop when the line holding the n-th event (default N) has
+    arrived (events counted as `needle`: `"kv":` members, one per event in both the gateway's and etcdctl's JSON;
+    b"PUT" for the simple format, a line of its own per event); then kill it. Returns (seconds, lines, events)."""
+    n = N if n is None else n
     with open(out, "wb") as f:
         t0 = time.monotonic()
         p = subprocess.Popen(argv, stdout=f, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -229,18 +238,18 @@ def until_events(name, argv, out):
                     pos = 0
                     while (nl := chunk.find(b"\n", pos)) >= 0:
                         partial += chunk[pos:nl]
-                        complete += partial.count(b'"kv":')
+                        complete += partial.count(needle)
                         lines += 1
                         partial.clear()
                         pos = nl + 1
                     partial += chunk[pos:]
-                    if complete >= N:
+                    if complete >= n:
                         return now - t0, lines, complete
                     continue
                 if p.poll() is not None:
                     raise SystemExit(f"bench-bulk: {name} exited ({p.returncode}) after {complete} events")
                 if now - t0 > WATCH_LIMIT:
-                    raise SystemExit(f"bench-bulk: {name} had {complete} of {N} events after {WATCH_LIMIT:.0f} s")
+                    raise SystemExit(f"bench-bulk: {name} had {complete} of {n} events after {WATCH_LIMIT:.0f} s")
                 time.sleep(0.002)
     finally:
         if p.poll() is None:
@@ -366,6 +375,55 @@ def main():
         for t in ("etch", "etcdctl"):
             os.remove(w[t][0]["out"])
 
+    # 4. the transaction workload (issue 13): TXN keys written in transactions of 128 puts, so the catch-up is
+    # one gateway response holding every event (24 MB of JSON for 100,000 keys), then watched from its first
+    # revision until the last event is out: etch in three formats vs curl vs etcdctl.
+    txn = {}
+    if TXN > 0:
+        log(f"loading {TXN} keys /bench/... in transactions of 128 puts")
+        t0 = time.monotonic()
+        T = load_txn("/bench/", TXN)
+        txn["load"] = time.monotonic() - t0
+        txn["rev"] = T
+        txn["revs"] = current_revision() - T + 1
+        body = json.dumps({"create_request": {"key": b64("/bench/"), "range_end": b64("/bench0"), "start_revision": T}})
+        capture = os.path.join(WORK, "txn-capture.json")
+        watch = ["watch", "--prefix", "/bench/", "--rev", str(T)]
+        cmds = [(f"etch {fmt}", etch + watch + ["--max-events", str(TXN), "-w", fmt]) for fmt in TXN_FORMATS]
+        cmds += [("curl", ["curl", "-sN", "-XPOST", f"{url}/v3/watch", "-d", body]),
+                 ("etcdctl", ["timeout", str(int(WATCH_LIMIT) + 10)] + etcdctl + watch + ["-w", "json"])]
+        # etch's output vs etcdctl's, once per format etcdctl has (simple events are `PUT` lines)
+        txn["cmp"] = {}
+        for fmt in [f for f in TXN_FORMATS if f in ("simple", "json")]:
+            a, b = os.path.join(WORK, f"txn-etch.{fmt}"), os.path.join(WORK, f"txn-etcdctl.{fmt}")
+            timed("cmp", etch + watch + ["--max-events", str(TXN), "-w", fmt], a)
+            until_events("etcdctl watch", ["timeout", str(int(WATCH_LIMIT) + 10)] + etcdctl + watch + ["-w", fmt], b,
+                         n=TXN, needle=b'"kv":' if fmt == "json" else b"PUT")
+            txn["cmp"][fmt] = same(a, b)
+            os.remove(a), os.remove(b)
+
+        def run(c, r):
+            if c[0].startswith("etch"):
+                wall, rss = timed(c[0].replace(" ", "_"), c[1], os.path.join(WORK, "txn.out"))
+                os.remove(os.path.join(WORK, "txn.out"))
+                return {"wall": wall, "rss": rss}
+            out = capture if c[0] == "curl" else os.path.join(WORK, "txn.out")
+            wall, lines, _ = until_events(f"{c[0]} watch", c[1], out, n=TXN)
+            if c[0] != "curl":
+                os.remove(out)
+            return {"wall": wall, "lines": lines}
+
+        log(f"watch catch-up of {TXN} events in {txn['revs']} revisions from revision {T}, {TXN_ROUNDS} rounds of "
+            f"{len(cmds)} ")
+        txn["res"] = rounds_of(cmds, run, TXN_ROUNDS)
+        # The decode path alone, on curl's capture of the same stream (scripts/bench-decode.py)
+        txn["capture_bytes"] = os.path.getsize(capture)
+        got = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-decode.py"),
+                              ETCH, capture, "--rounds", str(TXN_ROUNDS), "--formats", ",".join(TXN_FORMATS)],
+                             capture_output=True, text=True)
+        txn["decode"] = got.stdout if got.returncode == 0 else f"bench-decode failed: {got.stderr.strip()[-300:]}\n"
+        os.remove(capture)
+
     # 5. memory runs over HUGE keys: one run of each, peak RSS
     huge = {}
     if HUGE > 0:
@@ -462,6 +520,32 @@ def main():
             xs = lat[name]
             print(f"| {name} | {msf(pct(xs, .5))} | {msf(pct(xs, .9))} | {msf(pct(xs, .99))} | {msf(xs[-1])} "
                   f"| {pct(xs, .5) / pct(lat['curl'], .5):.2f}x | {pct(xs, .99) / pct(lat['curl'], .99):.2f}x |")
+    if txn:
+        res = txn["res"]
+        w = {k: [x["wall"] for x in v] for k, v in res.items()}
+        print()
+        print(f"### Watch catch-up of a transaction workload: {TXN:,} keys")
+        print()
+        print(f"{TXN:,} keys `/bench/0000000`.. with 100-byte values written in gateway transactions of 128 puts "
+              f"({txn['revs']:,} revisions, {txn['load']:.1f} s), then `watch --prefix /bench/ --rev {txn['rev']}` "
+              "(the first revision of the load) until the last event is out: etch with `--max-events` until it "
+              "exits, output to a file; curl (the same gateway watch, whose catch-up is one response of "
+              f"{txn['capture_bytes']:,} bytes) and etcdctl (`-w json`) until the line holding the last event has "
+              f"reached their output file, polled every 2 ms, then killed. {TXN_ROUNDS} rounds, order rotating; "
+              "medians, and in brackets the lowest and highest per-round ratio:")
+        print()
+        print("| client | wall | etch / curl | etch / etcdctl | peak RSS |")
+        print("|---|---:|---:|---:|---:|")
+        for name in [f"etch {f}" for f in TXN_FORMATS]:
+            print(f"| {name} | {sec(st.median(w[name]))} | {ratio(w[name], w['curl'])} | {ratio(w[name], w['etcdctl'])} "
+                  f"| {mib(max(x['rss'] for x in res[name]))} |")
+        print(f"| curl (limit) | {sec(st.median(w['curl']))} | | | |")
+        print(f"| etcdctl `-w json` | {sec(st.median(w['etcdctl']))} | | | |")
+        print()
+        print("etch's output vs etcdctl's (cmp, once): " + ", ".join(f"{f} {cmp_word(ok)}" for f, ok in txn["cmp"].items())
+              + ".")
+        print()
+        print(txn["decode"].rstrip())
     if huge:
         print()
         print(f"### Memory: {HUGE:,} keys of 100 bytes")
