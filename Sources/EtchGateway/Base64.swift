@@ -10,32 +10,36 @@ public enum Base64 {
         return t
     }()
 
+    /// The length of the encoding of `n` bytes, padding included.
+    @inline(__always) public static func encodedCount(_ n: Int) -> Int { (n + 2) / 3 * 4 }
+
     /// Encodes bytes, appending to `out`. The buffer grows geometrically (no exact-size reserve per call,
     /// which would copy a large output buffer again for every short value).
     public static func encode(_ bytes: some Collection<UInt8>, into out: inout [UInt8]) {
         let n = bytes.count
         guard n > 0 else { return }
         let start = out.count
-        let encoded = (n + 2) / 3 * 4
-        out.append(contentsOf: repeatElement(UInt8(ascii: "="), count: encoded))
+        out.append(contentsOf: repeatElement(UInt8(ascii: "="), count: encodedCount(n)))
         let done: Void? = bytes.withContiguousStorageIfAvailable { src in
-            out.withUnsafeMutableBufferPointer { dst in encode(src, into: dst, at: start) }
+            out.withUnsafeMutableBufferPointer { dst in _ = encode(src, to: dst.baseAddress! + start) }
         }
         if done == nil {
             let copy = Array(bytes)
             copy.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in encode(src, into: dst, at: start) }
+                out.withUnsafeMutableBufferPointer { dst in _ = encode(src, to: dst.baseAddress! + start) }
             }
         }
     }
 
-    /// Writes the encoding of `src` into `dst` from `at`; the padding is already in place.
-    private static func encode(_ src: UnsafeBufferPointer<UInt8>, into dst: UnsafeMutableBufferPointer<UInt8>, at: Int) {
-        alphabet.withUnsafeBufferPointer { abc in
-            var i = 0, o = at
-            let n = src.count
+    /// Writes the encoding of `src`, padding included, at `dst` (room for `encodedCount(src.count)` bytes);
+    /// returns how many bytes it wrote.
+    public static func encode(_ src: UnsafeBufferPointer<UInt8>, to dst: UnsafeMutablePointer<UInt8>) -> Int {
+        let n = src.count
+        guard n > 0, let s = src.baseAddress else { return 0 }
+        return alphabet.withUnsafeBufferPointer { abc -> Int in
+            var i = 0, o = 0
             while i + 3 <= n {
-                let a = src[i], b = src[i + 1], c = src[i + 2]
+                let a = s[i], b = s[i + 1], c = s[i + 2]
                 dst[o] = abc[Int(a >> 2)]
                 dst[o + 1] = abc[Int((a & 0x03) << 4 | b >> 4)]
                 dst[o + 2] = abc[Int((b & 0x0F) << 2 | c >> 6)]
@@ -43,11 +47,14 @@ public enum Base64 {
                 i += 3; o += 4
             }
             if i < n {
-                let a = src[i], b: UInt8 = i + 1 < n ? src[i + 1] : 0
+                let a = s[i], b: UInt8 = i + 1 < n ? s[i + 1] : 0
                 dst[o] = abc[Int(a >> 2)]
                 dst[o + 1] = abc[Int((a & 0x03) << 4 | b >> 4)]
-                if i + 1 < n { dst[o + 2] = abc[Int((b & 0x0F) << 2)] }
+                dst[o + 2] = i + 1 < n ? abc[Int((b & 0x0F) << 2)] : UInt8(ascii: "=")
+                dst[o + 3] = UInt8(ascii: "=")
+                o += 4
             }
+            return o
         }
     }
 

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Splits a byte stream into newline-delimited messages: chunk boundaries may fall anywhere, blank lines are
 /// skipped, and a last line without a newline is delivered by `finish`. JSON escapes newlines inside
 /// strings, so a raw newline always ends a message.
@@ -10,21 +12,19 @@ public struct LineFramer {
     public mutating func feed(_ chunk: UnsafeRawBufferPointer, _ onLine: (UnsafeRawBufferPointer) -> Void) {
         var start = 0
         let n = chunk.count
-        var i = 0
-        while i < n {
-            if chunk[i] == 0x0A {
-                if pending.isEmpty {
-                    let line = UnsafeRawBufferPointer(rebasing: chunk[start..<i])
-                    if !isBlank(line) { onLine(line) }
-                } else {
-                    pending.append(contentsOf: chunk[start..<i])
-                    let line = pending
-                    pending.removeAll(keepingCapacity: true)
-                    line.withUnsafeBytes { b in if !isBlank(b) { onLine(b) } }
-                }
-                start = i + 1
+        guard let base = chunk.baseAddress else { return }
+        while start < n, let p = memchr(base + start, 0x0A, n - start) {
+            let i = base.distance(to: UnsafeRawPointer(p))
+            if pending.isEmpty {
+                let line = UnsafeRawBufferPointer(rebasing: chunk[start..<i])
+                if !isBlank(line) { onLine(line) }
+            } else {
+                pending.append(contentsOf: chunk[start..<i])
+                let line = pending
+                pending.removeAll(keepingCapacity: true)
+                line.withUnsafeBytes { b in if !isBlank(b) { onLine(b) } }
             }
-            i += 1
+            start = i + 1
         }
         if start < n { pending.append(contentsOf: chunk[start..<n]) }
     }

@@ -38,8 +38,12 @@ public struct RangeStreamDecoder {
         var kvs: [KeyValue] = []
         var failure: GatewayError?
         buffer.withUnsafeBufferPointer { b in
-            scanner.scan(b) { object in
-                do { kvs.append(try KeyValue(json: JSONParser.parse(object))) } catch {
+            scanner.scan(b, fast: { bytes, start in
+                guard let (kv, end) = FastDecode.keyValue(in: bytes, at: start) else { return nil }
+                kvs.append(kv)
+                return end
+            }) { object in
+                do { kvs.append(try KeyValue.decode(object)) } catch {
                     failure = error as? GatewayError ?? .malformedReply("range reply key-value is not valid JSON")
                     return false
                 }
