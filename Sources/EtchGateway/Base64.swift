@@ -1,6 +1,21 @@
 /// Standard base64 (RFC 4648, with padding), as the gateway encodes `bytes` fields.
 public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    /// The two characters of each 12-bit value, the first in the low byte (written as one UInt16 on a
+    /// little-endian machine, as x86-64 and arm64 Linux are).
+    private static let pairs: [UInt16] = (0..<4096).map { x in
+        UInt16(littleEndian: UInt16(alphabet[x >> 6]) | UInt16(alphabet[x & 63]) << 8)
+    }
+    /// Four 256-entry tables: a character's six bits already shifted to its place in a group of four (18, 12, 6,
+    /// 0), or bit 24 for a character outside the alphabet, so a group decodes with four loads and three ORs.
+    private static let quads: [UInt32] = {
+        var t = [UInt32](repeating: 1 << 24, count: 1024)
+        for c in 0..<256 where reverse[c] != 0xFF {
+            let v = UInt32(reverse[c])
+            t[c] = v << 18; t[256 + c] = v << 12; t[512 + c] = v << 6; t[768 + c] = v
+        }
+        return t
+    }()
     private static let reverse: [UInt8] = {
         var t = [UInt8](repeating: 0xFF, count: 256)
         for (i, c) in alphabet.enumerated() { t[Int(c)] = UInt8(i) }
@@ -38,13 +53,15 @@ public enum Base64 {
         guard n > 0, let s = src.baseAddress else { return 0 }
         return alphabet.withUnsafeBufferPointer { abc -> Int in
             var i = 0, o = 0
-            while i + 3 <= n {
-                let a = s[i], b = s[i + 1], c = s[i + 2]
-                dst[o] = abc[Int(a >> 2)]
-                dst[o + 1] = abc[Int((a & 0x03) << 4 | b >> 4)]
-                dst[o + 2] = abc[Int((b & 0x0F) << 2 | c >> 6)]
-                dst[o + 3] = abc[Int(c & 0x3F)]
-                i += 3; o += 4
+            // Three bytes are 24 bits: two 12-bit halves, each two characters from the pairs table.
+            pairs.withUnsafeBufferPointer { pair in
+                let out = UnsafeMutableRawPointer(dst)
+                while i + 3 <= n {
+                    let v = Int(s[i]) << 16 | Int(s[i + 1]) << 8 | Int(s[i + 2])
+                    out.storeBytes(of: pair[v >> 12], toByteOffset: o, as: UInt16.self)
+                    out.storeBytes(of: pair[v & 0xFFF], toByteOffset: o + 2, as: UInt16.self)
+                    i += 3; o += 4
+                }
             }
             if i < n {
                 let a = s[i], b: UInt8 = i + 1 < n ? s[i + 1] : 0
@@ -83,14 +100,15 @@ public enum Base64 {
             var valid = true
             let out = [UInt8](unsafeUninitializedCapacity: capacity) { dst, count in
                 var i = 0, o = 0
-                while i + 4 <= n {
-                    let a = table[Int(src[i])], b = table[Int(src[i + 1])]
-                    let c = table[Int(src[i + 2])], d = table[Int(src[i + 3])]
-                    if (a | b | c | d) & 0xC0 != 0 { valid = false; break }
-                    dst[o] = a << 2 | b >> 4
-                    dst[o + 1] = b << 4 | c >> 2
-                    dst[o + 2] = c << 6 | d
-                    i += 4; o += 3
+                quads.withUnsafeBufferPointer { q in
+                    while i + 4 <= n {
+                        let v = q[Int(src[i])] | q[256 + Int(src[i + 1])] | q[512 + Int(src[i + 2])] | q[768 + Int(src[i + 3])]
+                        if v & (1 << 24) != 0 { valid = false; break }
+                        dst[o] = UInt8(truncatingIfNeeded: v >> 16)
+                        dst[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                        dst[o + 2] = UInt8(truncatingIfNeeded: v)
+                        i += 4; o += 3
+                    }
                 }
                 if valid && i < n {
                     let a = table[Int(src[i])], b = table[Int(src[i + 1])]
