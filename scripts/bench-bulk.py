@@ -13,10 +13,6 @@ Loads N keys bulk/%06d with 100-byte values (one put each, so one revision each)
   3. one revision with N DELETE events (`etch del bulk/ --prefix`), watched the same three ways;
   4. live latency: 1,000 puts, each timed from the put until its event line is read from the watcher's stdout
      pipe (etch, curl's gateway watch, etcdctl), p50/p99;
-  6. a transaction workload: T keys /bench/%07d written in transactions of 128 puts, so a watch's catch-up is
-     one 24 MB gateway response; `watch --prefix /bench/ --rev FIRST` until the last event is out, etch in
-     simple, json and jsonl vs curl vs etcdctl, then etch's decode path alone on curl's capture of that
-     response (scripts/bench-decode.py: CPU per MB, peak RSS);
   5. the memory runs: M keys (default 1,000,000) loaded in transactions of 128 puts, then one `get --prefix` of
      all of them (simple and json) and one watch replay of all M events, each once, with peak RSS.
 Rounds alternate the commands in a rotating order; the report gives medians, etch's ratios and peak RSS

@@ -139,12 +139,16 @@ enum FastDecode {
             return Base64.decode(UnsafeBufferPointer(rebasing: b[r]))
         }
 
-        /// Loops over an object's members, calling `member` with each name; false ends in failure.
-        mutating func object(_ member: (inout Reader, Range<Int>) -> Bool) -> Bool {
+        /// Loops over an object's members: `member` reads the value of the member it is given the name of and
+        /// returns that name's bit, or nil to fail. A name met twice fails too: JSON lookups take the first, so
+        /// such an object is left to the general path.
+        mutating func object(_ member: (inout Reader, Range<Int>) -> UInt8?) -> Bool {
             guard byte(UInt8(ascii: "{")) else { return false }
             if byte(UInt8(ascii: "}")) { return true }
+            var seen: UInt8 = 0
             while true {
-                guard let name = string(), byte(UInt8(ascii: ":")), member(&self, name) else { return false }
+                guard let name = string(), byte(UInt8(ascii: ":")), let bit = member(&self, name), seen & bit == 0 else { return false }
+                seen |= bit
                 if byte(UInt8(ascii: ",")) { continue }
                 return byte(UInt8(ascii: "}"))
             }
@@ -152,67 +156,61 @@ enum FastDecode {
 
         mutating func keyValue() -> KeyValue? {
             var kv = KeyValue()
-            var seen: UInt8 = 0
             let ok = object { r, name in
-                let bit: UInt8
                 if r.equals(name, "key") {
-                    bit = 1
-                    guard let v = r.bytes() else { return false }
+                    guard let v = r.bytes() else { return nil }
                     kv.key = v
-                } else if r.equals(name, "value") {
-                    bit = 2
-                    guard let v = r.bytes() else { return false }
-                    kv.value = v
-                } else if r.equals(name, "create_revision") {
-                    bit = 4
-                    guard let v = r.int64(), v >= 0, v < Int64.max else { return false }
-                    kv.createRevision = v
-                } else if r.equals(name, "mod_revision") {
-                    bit = 8
-                    guard let v = r.int64(), v >= 0, v < Int64.max else { return false }
-                    kv.modRevision = v
-                } else if r.equals(name, "version") {
-                    bit = 16
-                    guard let v = r.int64(), v >= 0 else { return false }
-                    kv.version = v
-                } else if r.equals(name, "lease") {
-                    bit = 32
-                    guard let v = r.int64() else { return false }
-                    kv.lease = v
-                } else {
-                    return false
+                    return 1
                 }
-                // A member named twice: JSON lookups take the first, so leave it to the general path.
-                if seen & bit != 0 { return false }
-                seen |= bit
-                return true
+                if r.equals(name, "value") {
+                    guard let v = r.bytes() else { return nil }
+                    kv.value = v
+                    return 2
+                }
+                if r.equals(name, "create_revision") {
+                    guard let v = r.int64(), v >= 0, v < Int64.max else { return nil }
+                    kv.createRevision = v
+                    return 4
+                }
+                if r.equals(name, "mod_revision") {
+                    guard let v = r.int64(), v >= 0, v < Int64.max else { return nil }
+                    kv.modRevision = v
+                    return 8
+                }
+                if r.equals(name, "version") {
+                    guard let v = r.int64(), v >= 0 else { return nil }
+                    kv.version = v
+                    return 16
+                }
+                if r.equals(name, "lease") {
+                    guard let v = r.int64() else { return nil }
+                    kv.lease = v
+                    return 32
+                }
+                return nil
             }
             return ok ? kv : nil
         }
 
         mutating func event() -> Event? {
             var e = Event()
-            var seen: UInt8 = 0
             let ok = object { r, name in
-                let bit: UInt8
                 if r.equals(name, "kv") {
-                    bit = 1
-                    guard let kv = r.keyValue() else { return false }
+                    guard let kv = r.keyValue() else { return nil }
                     e.kv = kv
-                } else if r.equals(name, "type") {
-                    bit = 2
-                    guard let t = r.string() else { return false }
-                    if r.equals(t, "DELETE") { e.type = .delete } else if r.equals(t, "PUT") { e.type = .put } else { return false }
-                } else if r.equals(name, "prev_kv") {
-                    bit = 4
-                    guard let kv = r.keyValue() else { return false }
-                    e.prevKV = kv
-                } else {
-                    return false
+                    return 1
                 }
-                if seen & bit != 0 { return false }
-                seen |= bit
-                return true
+                if r.equals(name, "type") {
+                    guard let t = r.string() else { return nil }
+                    if r.equals(t, "DELETE") { e.type = .delete } else if r.equals(t, "PUT") { e.type = .put } else { return nil }
+                    return 2
+                }
+                if r.equals(name, "prev_kv") {
+                    guard let kv = r.keyValue() else { return nil }
+                    e.prevKV = kv
+                    return 4
+                }
+                return nil
             }
             return ok ? e : nil
         }

@@ -107,6 +107,28 @@ struct JSONArrayScanner {
         }
     }
 
+    /// Decodes the objects completed in `bytes`: each with `fast` straight from the buffer (given the offset of
+    /// its `{`, the value and the offset after its `}`, or nil) and otherwise with `slow` from the bytes the scan
+    /// found. Returns the values and the first failure of `slow`; `stopAtFailure` ends the scan there.
+    mutating func decode<T>(_ bytes: UnsafeBufferPointer<UInt8>, stopAtFailure: Bool,
+                            fast: (UnsafeBufferPointer<UInt8>, Int) -> (T, Int)?,
+                            slow: (UnsafeBufferPointer<UInt8>) throws -> T) -> ([T], Error?) {
+        var items: [T] = []
+        var failure: Error?
+        scan(bytes, fast: { b, start in
+            guard let (item, end) = fast(b, start) else { return nil }
+            items.append(item)
+            return end
+        }) { object in
+            do { items.append(try slow(object)) } catch {
+                if failure == nil { failure = error }
+                return !stopAtFailure
+            }
+            return true
+        }
+        return (items, failure)
+    }
+
     /// The first byte still needed: the start of the object being scanned, or the scan position.
     var firstNeeded: Int { objectStart >= 0 ? objectStart : position }
 

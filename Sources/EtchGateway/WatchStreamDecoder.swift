@@ -127,20 +127,10 @@ public struct WatchStreamDecoder {
 
     /// Decodes every event object completed in `buffer` and hands them on as one part.
     private mutating func scanEvents(_ emit: (Piece) -> Void) {
-        var events: [Event] = []
-        var failure: GatewayError?
-        buffer.withUnsafeBufferPointer { b in
-            scanner.scan(b, fast: { bytes, start in
-                guard let (event, end) = FastDecode.event(in: bytes, at: start) else { return nil }
-                events.append(event)
-                return end
-            }) { object in
-                do { events.append(try Event.decode(object)) } catch {
-                    failure = error as? GatewayError ?? .malformedReply("watch event is not valid JSON")
-                }
-                return true
-            }
+        let (events, failed) = buffer.withUnsafeBufferPointer { b in
+            scanner.decode(b, stopAtFailure: false, fast: FastDecode.event(in:at:), slow: Event.decode)
         }
+        let failure = failed.map { $0 as? GatewayError ?? .malformedReply("watch event is not valid JSON") }
         if let failure { error = failure }
         if scanner.foundNonObject && error == nil { error = .malformedReply("event is not a JSON object") }
         if !events.isEmpty {
