@@ -103,6 +103,14 @@ def load_txn(prefix, n):
     return min(revs)
 
 
+def load_txn_timed(prefix, n):
+    """load_txn with a log line: (first revision, seconds taken)."""
+    log(f"loading {n} keys {prefix}... in transactions of 128 puts")
+    t0 = time.monotonic()
+    first = load_txn(prefix, n)
+    return first, time.monotonic() - t0
+
+
 def in_parallel(worker, what):
     """Runs worker(k, connection) for k in 0..<CONNS, each on a thread with a keep-alive connection of its own;
     the first failure ends the benchmark."""
@@ -376,10 +384,7 @@ def main():
     # revision until the last event is out: etch in three formats vs curl vs etcdctl.
     txn = {}
     if TXN > 0:
-        log(f"loading {TXN} keys /bench/... in transactions of 128 puts")
-        t0 = time.monotonic()
-        T = load_txn("/bench/", TXN)
-        txn["load"] = time.monotonic() - t0
+        T, txn["load"] = load_txn_timed("/bench/", TXN)
         txn["rev"] = T
         txn["revs"] = current_revision() - T + 1
         body = json.dumps({"create_request": {"key": b64("/bench/"), "range_end": b64("/bench0"), "start_revision": T}})
@@ -423,10 +428,7 @@ def main():
     # 5. memory runs over HUGE keys: one run of each, peak RSS
     huge = {}
     if HUGE > 0:
-        log(f"loading {HUGE} keys in transactions of 128 puts")
-        t0 = time.monotonic()
-        HR = load_txn("huge/", HUGE)
-        huge["load"] = time.monotonic() - t0
+        HR, huge["load"] = load_txn_timed("huge/", HUGE)
         HE = current_revision()
         hrng = json.dumps({"key": b64("huge/"), "range_end": b64("huge0")})
         log(f"loaded in {huge['load']:.1f} s; get and watch replay of {HUGE} keys, once each")
