@@ -18,13 +18,19 @@ let package = Package(
         ),
         .target(name: "EtchTransport", dependencies: ["CCurl"]),
         .target(name: "EtchGateway", dependencies: ["EtchTransport"]),
+        // etcd's bbolt database files, read and written locally: no network, no Foundation.
+        .target(name: "EtchBolt"),
         .target(name: "EtchOutput", dependencies: ["EtchGateway"]),
-        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport"], plugins: ["BuildInfo"]),
+        // A member's data directory offline: snapshot restore's WAL, raft snapshot, v2 store and bbolt db.
+        .target(name: "EtchMember", dependencies: ["EtchGateway", "EtchOutput", "EtchBolt"]),
+        .target(name: "EtchCLI", dependencies: ["EtchGateway", "EtchOutput", "EtchTransport", "EtchBolt", "EtchMember"], plugins: ["BuildInfo"]),
         // Writes the git commit into the build (BuildInfo.gitCommit) for `etch version`.
         .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(name: "etch", dependencies: ["EtchCLI"]),
         .testTarget(name: "EtchCLITests", dependencies: ["EtchCLI", "EtchGateway"]),
         .testTarget(name: "EtchGatewayTests", dependencies: ["EtchGateway"]),
+        .testTarget(name: "EtchBoltTests", dependencies: ["EtchBolt"], exclude: ["Fixtures"]),
+        .testTarget(name: "EtchMemberTests", dependencies: ["EtchMember"]),
         .testTarget(
             name: "EtchOutputTests",
             dependencies: ["EtchOutput", "EtchGateway"],

@@ -18,12 +18,12 @@ function __etch_state
             set skip 0
         else if test $dashdash = 0; and test "$w" = --
             set dashdash 1
-        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --resync --max-events --timeout --retry-timeout --for --peer-urls --ttl --new-user-password
+        else if test $dashdash = 0; and contains -- $w --endpoints --dial-timeout --command-timeout --keepalive-time --keepalive-timeout --cacert --cert --key -d --discovery-srv --discovery-srv-name --user --password -w --write-out --consistency --limit --order --rev --sort-by --lease --data-dir --wait --dest-prefix --dest-cert --dest-key --dest-cacert --max-txn-ops --checkpoint-key --progress-interval --resync --max-events --timeout --retry-timeout --for --peer-urls --stall-timeout --initial-advertise-peer-urls --initial-cluster --initial-cluster-token --name --wal-dir --transformer --ttl --new-user-password --load
             set skip 1
         else if test $dashdash = 1; or not string match -q -- '-?*' $w
             if not set -q command[1]
                 set command $w
-            else if test $operands = 0; and contains -- $command alarm endpoint lease member auth user role
+            else if test $operands = 0; and contains -- $command alarm endpoint lease member snapshot auth user role check
                 set command $command/$w
             else
                 set operands (math $operands + 1)
@@ -83,15 +83,19 @@ complete -c etch -n 'not __etch_state >/dev/null' -a alarm -d 'Alarm related com
 complete -c etch -n 'not __etch_state >/dev/null' -a defrag -d 'Defragments the storage of the etcd members with given endpoints'
 complete -c etch -n 'not __etch_state >/dev/null' -a endpoint -d 'Endpoint related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a move-leader -d 'Transfers leadership to another etcd cluster member'
+complete -c etch -n 'not __etch_state >/dev/null' -a make-mirror -d 'Makes a mirror at the destination etcd cluster'
 complete -c etch -n 'not __etch_state >/dev/null' -a watch -d 'Watches events stream on keys or prefixes'
 complete -c etch -n 'not __etch_state >/dev/null' -a wait -d 'Waits until a key or range meets a condition (exists, deleted, value=V, changed)'
 complete -c etch -n 'not __etch_state >/dev/null' -a lease -d 'Lease related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a member -d 'Membership related commands'
+complete -c etch -n 'not __etch_state >/dev/null' -a snapshot -d 'Manages etcd node snapshots'
+complete -c etch -n 'not __etch_state >/dev/null' -a migrate -d 'Migrates keys in a v2 store to a mvcc store'
 complete -c etch -n 'not __etch_state >/dev/null' -a lock -d 'Acquires a named lock'
 complete -c etch -n 'not __etch_state >/dev/null' -a elect -d 'Observes and participates in leader election'
 complete -c etch -n 'not __etch_state >/dev/null' -a auth -d 'Enable or disable authentication'
 complete -c etch -n 'not __etch_state >/dev/null' -a user -d 'User related commands'
 complete -c etch -n 'not __etch_state >/dev/null' -a role -d 'Role related commands'
+complete -c etch -n 'not __etch_state >/dev/null' -a check -d 'commands for checking properties of the etcd cluster'
 complete -c etch -n 'not __etch_state >/dev/null' -a version -d 'Prints the version of etch and of the server'
 complete -c etch -n 'not __etch_state >/dev/null' -a help -d 'Help about any command'
 complete -c etch -n 'not __etch_state >/dev/null' -a completion -d 'Prints the shell completion script for bash, zsh or fish'
@@ -156,12 +160,12 @@ complete -c etch -n '__etch_using alarm' -a list -d 'Lists all alarms'
 
 # defrag
 complete -c etch -n '__etch_using defrag' -l cluster -d 'use all endpoints from the cluster member list'
-complete -c etch -n '__etch_using defrag' -l data-dir -r -F -d 'Optional. If present, defragments a data directory not in use by etcd'
+complete -c etch -n '__etch_using defrag' -l data-dir -r -F -d 'Optional. If present, defragments a data directory not in use by etcd.'
 
 # endpoint
 complete -c etch -n '__etch_using endpoint' -a health -d 'Checks the healthiness of endpoints specified in `--endpoints` flag'
 complete -c etch -n '__etch_using endpoint' -a status -d 'Prints out the status of endpoints specified in `--endpoints` flag'
-complete -c etch -n '__etch_using endpoint' -a hashkv -d 'Prints the KV history hash for each endpoint in --endpoints (not in etch yet)'
+complete -c etch -n '__etch_using endpoint' -a hashkv -d 'Prints the KV history hash for each endpoint in --endpoints'
 complete -c etch -n '__etch_using endpoint' -l cluster -d 'use all endpoints from the cluster member list'
 
 # endpoint health
@@ -176,6 +180,19 @@ complete -c etch -n '__etch_using endpoint/hashkv' -l rev -x -d 'maximum revisio
 complete -c etch -n '__etch_using endpoint/hashkv' -l cluster -d 'use all endpoints from the cluster member list'
 
 # move-leader
+
+# make-mirror
+complete -c etch -n '__etch_using make-mirror' -l prefix -x -d 'Key-value prefix to mirror'
+complete -c etch -n '__etch_using make-mirror' -l dest-prefix -x -d 'destination prefix to mirror a prefix to a different prefix in the destination cluster'
+complete -c etch -n '__etch_using make-mirror' -l no-dest-prefix -d 'mirror key-values to the root of the destination cluster'
+complete -c etch -n '__etch_using make-mirror' -l dest-cert -r -F -d 'Identify secure client using this TLS certificate file for the destination cluster'
+complete -c etch -n '__etch_using make-mirror' -l dest-key -r -F -d 'Identify secure client using this TLS key file'
+complete -c etch -n '__etch_using make-mirror' -l dest-cacert -r -F -d 'Verify certificates of TLS enabled secure servers using this CA bundle'
+complete -c etch -n '__etch_using make-mirror' -l dest-insecure-transport -d 'Disable transport security for client connections'
+complete -c etch -n '__etch_using make-mirror' -l rev -x -d 'Specify the kv revision to start to mirror'
+complete -c etch -n '__etch_using make-mirror' -l max-txn-ops -x -d 'Maximum number of operations permitted in a transaction during syncing updates'
+complete -c etch -n '__etch_using make-mirror' -l checkpoint-key -x -d 'etch: keep the last applied source revision in this destination key and resume from it after a restart'
+complete -c etch -n '__etch_using make-mirror' -l progress-interval -x -d 'etch: print the progress line at this interval'
 
 # watch
 complete -c etch -n '__etch_using watch' -s i -l interactive -d 'Interactive mode'
@@ -233,6 +250,32 @@ complete -c etch -n '__etch_using member/add' -l learner -d 'indicates if the ne
 complete -c etch -n '__etch_using member/update' -l peer-urls -x -d 'comma separated peer URLs for the updated member.'
 
 # member promote
+
+# snapshot
+complete -c etch -n '__etch_using snapshot' -a save -d 'Stores an etcd node backend snapshot to a given file'
+complete -c etch -n '__etch_using snapshot' -a restore -d 'Restores an etcd member snapshot to an etcd directory'
+complete -c etch -n '__etch_using snapshot' -a status -d 'Gets backend snapshot status of a given file'
+
+# snapshot save
+complete -c etch -n '__etch_using snapshot/save' -l newest-member -d 'etch only: with several endpoints, save from the healthy member with the highest revision'
+complete -c etch -n '__etch_using snapshot/save' -l stall-timeout -x -d 'etch only: give up when the server sends nothing for this long'
+
+# snapshot restore
+complete -c etch -n '__etch_using snapshot/restore' -l data-dir -r -F -d 'Path to the data directory'
+complete -c etch -n '__etch_using snapshot/restore' -l initial-advertise-peer-urls -x -d 'List of this member\'s peer URLs to advertise to the rest of the cluster'
+complete -c etch -n '__etch_using snapshot/restore' -l initial-cluster -x -d 'Initial cluster configuration for restore bootstrap'
+complete -c etch -n '__etch_using snapshot/restore' -l initial-cluster-token -x -d 'Initial cluster token for the etcd cluster during restore bootstrap'
+complete -c etch -n '__etch_using snapshot/restore' -l name -x -d 'Human-readable name for this member'
+complete -c etch -n '__etch_using snapshot/restore' -l skip-hash-check -d 'Ignore snapshot integrity hash value'
+complete -c etch -n '__etch_using snapshot/restore' -l wal-dir -r -F -d 'Path to the WAL directory'
+
+# snapshot status
+
+# migrate
+complete -c etch -n '__etch_using migrate' -l no-ttl -d 'Do not convert TTL keys'
+complete -c etch -n '__etch_using migrate' -l data-dir -r -F -d 'Path to the data directory'
+complete -c etch -n '__etch_using migrate' -l wal-dir -r -F -d 'Path to the WAL directory'
+complete -c etch -n '__etch_using migrate' -l transformer -r -F -d 'Path to the user-provided transformer program'
 
 # lock
 complete -c etch -n '__etch_using lock' -l ttl -x -d 'timeout for session'
@@ -305,10 +348,26 @@ complete -c etch -n '__etch_using role/grant-permission' -l from-key -d 'grant a
 complete -c etch -n '__etch_using role/revoke-permission' -l prefix -d 'revoke a prefix permission'
 complete -c etch -n '__etch_using role/revoke-permission' -l from-key -d 'revoke a permission of keys that are greater than or equal to the given key using byte compare'
 
+# check
+complete -c etch -n '__etch_using check' -a perf -d 'Check the performance of the etcd cluster'
+complete -c etch -n '__etch_using check' -a datascale -d 'Check the memory usage of holding data for different workloads on a given server endpoint'
+
+# check perf
+complete -c etch -n '__etch_using check/perf' -l load -x -a 's m l xl small medium large xLarge' -d 'The performance check\'s workload model. Accepted workloads: s(small), m(medium), l(large), xl(xLarge)'
+complete -c etch -n '__etch_using check/perf' -l prefix -x -d 'The prefix for writing the performance check\'s keys.'
+complete -c etch -n '__etch_using check/perf' -l auto-compact -d 'Compact storage with last revision after test is finished.'
+complete -c etch -n '__etch_using check/perf' -l auto-defrag -d 'Defragment storage after test is finished.'
+
+# check datascale
+complete -c etch -n '__etch_using check/datascale' -l load -x -a 's m l xl small medium large xLarge' -d 'The datascale check\'s workload model. Accepted workloads: s(small), m(medium), l(large), xl(xLarge)'
+complete -c etch -n '__etch_using check/datascale' -l prefix -x -d 'The prefix for writing the datascale check\'s keys.'
+complete -c etch -n '__etch_using check/datascale' -l auto-compact -d 'Compact storage with last revision after test is finished.'
+complete -c etch -n '__etch_using check/datascale' -l auto-defrag -d 'Defragment storage after test is finished.'
+
 # version
 
 # help
-complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader watch wait lease member lock elect auth user role version help completion'
+complete -c etch -n '__etch_using help' -a 'get put del txn compaction alarm defrag endpoint move-leader make-mirror watch wait lease member snapshot migrate lock elect auth user role check version help completion'
 
 # completion
 complete -c etch -n '__etch_using completion' -a 'bash zsh fish'

@@ -1,5 +1,6 @@
 #!/bin/sh
-# etch benchmark: one-key get and put, member list and endpoint status, side by side against
+# etch benchmark: one-key get and put, member list, endpoint status, lease grant and an uncontended
+# `lock bench/l true` (grant, queue, run, revoke), side by side against
 #   curl     the same JSON gateway request etch makes, from a process that does nothing else: the limit
 #   etcdctl  the Go client etch replaces (gRPC)
 # all talking to one throwaway etcd on free loopback ports. Reports medians and ratios (machines are shared
@@ -7,11 +8,14 @@
 # the bulk section (scripts/bench-bulk.py): 100,000 keys loaded, `get --prefix` over all of them, a watch replay
 # of 100,000 revisions and one revision of 100,000 deletes, the watch catch-up of 100,000 keys written in
 # transactions of 128 puts (one 24 MB gateway response) in three formats, again etch vs curl vs etcdctl, and
-# etch's decode path alone on curl's capture of that response (scripts/bench-decode.py: CPU per MB).
+# etch's decode path alone on curl's capture of that response (scripts/bench-decode.py: CPU per MB). Last, the
+# snapshot section (scripts/bench-snapshot.py): snapshot save of a database of at least 256 MB, etch vs curl vs
+# etcdctl.
 # Usage: sh scripts/bench.sh /abs/path/to/etch     (make bench passes the release binary)
 # Prints a Markdown table on stdout and writes it to bench-results/latest.md (hyperfine's JSON: bench-results/raw/).
 # Tunables (environment): BENCH_RUNS (default 200), BENCH_WARMUP (default 20), BENCH_ROUNDS (default 10);
-# BENCH_BULK_KEYS (default 100000; 0 skips the bulk section), BENCH_BULK_ROUNDS (default 3).
+# BENCH_BULK_KEYS (default 100000; 0 skips the bulk section), BENCH_BULK_ROUNDS (default 3);
+# BENCH_SNAPSHOT_MB (default 256; 0 skips the snapshot section), BENCH_SNAPSHOT_ROUNDS (default 3).
 set -eu
 
 ETCH=${1:?usage: sh scripts/bench.sh /path/to/etch}
@@ -67,6 +71,26 @@ curl -s -XPOST "http://$E/v3/kv/put" -d '{"key":"YmVuY2gvcA==","value":"dg=="}' 
 [ "$("$ETCH" --endpoints "$E" member list)" = "$(etcdctl --endpoints "$E" member list)" ] \
     || { echo "bench: etch member list differs from etcdctl's" >&2; exit 1; }
 "$ETCH" --endpoints "$E" endpoint status >/dev/null || { echo "bench: etch endpoint status failed" >&2; exit 1; }
+"$ETCH" --endpoints "$E" lease grant 60 | grep -q '^lease [0-9a-f]\{16\} granted with TTL(60s)$' \
+    || { echo "bench: etch lease grant failed" >&2; exit 1; }
+curl -s -XPOST "http://$E/v3/lease/grant" -d '{"TTL":"60"}' | grep -q '"TTL":"60"' \
+    || { echo "bench: the gateway lease grant request failed" >&2; exit 1; }
+"$ETCH" --endpoints "$E" lock bench/l true || { echo "bench: etch lock bench/l true failed" >&2; exit 1; }
+# The lock through curl: the three requests etch makes for `lock bench/l true` (strace shows them: grant, the
+# txn that queues the key and reads the holder, revoke), with one fixed lease ID so that the txn can name the
+# key without reading the grant's reply; revoking it at the end lets the next run grant it again.
+LOCK_ID=1234567890
+LOCK_KEY=$(printf 'bench/l/%x' "$LOCK_ID" | base64)
+LOCK_RANGE='{"key":"YmVuY2gvbC8=","range_end":"YmVuY2gvbDA=","limit":"1","sort_order":"ASCEND","sort_target":"CREATE"}'
+LOCK_TXN="{\"compare\":[{\"result\":\"EQUAL\",\"target\":\"CREATE\",\"key\":\"$LOCK_KEY\",\"create_revision\":\"0\"}],\"success\":[{\"request_put\":{\"key\":\"$LOCK_KEY\",\"lease\":\"$LOCK_ID\"}},{\"request_range\":$LOCK_RANGE}],\"failure\":[{\"request_range\":{\"key\":\"$LOCK_KEY\"}},{\"request_range\":$LOCK_RANGE}]}"
+lock_curl() {
+    curl -s -XPOST "http://$E/v3/lease/grant" -d "{\"TTL\":\"10\",\"ID\":\"$LOCK_ID\"}" \
+        --next -s -XPOST "http://$E/v3/kv/txn" -d "$LOCK_TXN" \
+        --next -s -XPOST "http://$E/v3/lease/revoke" -d "{\"ID\":\"$LOCK_ID\"}"
+}
+lock_curl | grep -q '"succeeded":true' || { echo "bench: the gateway lock requests did not take the lock" >&2; exit 1; }
+[ -z "$("$ETCH" --endpoints "$E" get --prefix bench/l/)" ] || { echo "bench: a lock key was left behind" >&2; exit 1; }
+etcdctl --endpoints "$E" lock bench/l true || { echo "bench: etcdctl lock bench/l true failed" >&2; exit 1; }
 
 # The commands, as hyperfine (--shell=none) splits them: POSIX-shell-style words.
 q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -83,6 +107,12 @@ MEMBERS_ETCDCTL="etcdctl --endpoints $E member list"
 STATUS_ETCH="$ETCH_Q --endpoints $E endpoint status"
 STATUS_CURL="curl -s -XPOST http://$E/v3/maintenance/status -d {}"
 STATUS_ETCDCTL="etcdctl --endpoints $E endpoint status"
+GRANT_ETCH="$ETCH_Q --endpoints $E lease grant 60"
+GRANT_CURL="curl -s -XPOST http://$E/v3/lease/grant -d '{\"TTL\":\"60\"}'"
+GRANT_ETCDCTL="etcdctl --endpoints $E lease grant 60"
+LOCK_ETCH="$ETCH_Q --endpoints $E lock bench/l true"
+LOCK_CURL="curl -s -XPOST http://$E/v3/lease/grant -d $(q "{\"TTL\":\"10\",\"ID\":\"$LOCK_ID\"}") --next -s -XPOST http://$E/v3/kv/txn -d $(q "$LOCK_TXN") --next -s -XPOST http://$E/v3/lease/revoke -d $(q "{\"ID\":\"$LOCK_ID\"}")"
+LOCK_ETCDCTL="etcdctl --endpoints $E lock bench/l true"
 
 # hyperfine runs all runs of one command before starting the next (it cannot interleave), so a burst of
 # noise on a shared machine would land on one command only. So the runs are split into rounds: each round
@@ -114,6 +144,8 @@ bench_group get "$GET_ETCH" "$GET_CURL" "$GET_ETCDCTL"
 bench_group put "$PUT_ETCH" "$PUT_CURL" "$PUT_ETCDCTL"
 bench_group members "$MEMBERS_ETCH" "$MEMBERS_CURL" "$MEMBERS_ETCDCTL"
 bench_group status "$STATUS_ETCH" "$STATUS_CURL" "$STATUS_ETCDCTL"
+bench_group grant "$GRANT_ETCH" "$GRANT_CURL" "$GRANT_ETCDCTL"
+bench_group lock "$LOCK_ETCH" "$LOCK_CURL" "$LOCK_ETCDCTL"
 
 # Peak RSS (KiB) of one run of each, with GNU time; skipped when it cannot be had.
 gnu_time() { [ -x /usr/bin/time ] && /usr/bin/time -f %M -o "$dir/rss.probe" true 2>/dev/null; }
@@ -146,6 +178,18 @@ if [ "$BULK_KEYS" -gt 0 ]; then
         BENCH_BULK_KEYS=$BULK_KEYS python3 "$ROOT/scripts/bench-bulk.py" "$ETCH" "$E" "$dir" > "$dir/bulk.md"
     else
         printf '\nBulk section: not run (it needs GNU time for peak RSS).\n' > "$dir/bulk.md"
+    fi
+fi
+
+# The snapshot section, on the same etcd (it grows the database to BENCH_SNAPSHOT_MB megabytes, default 256, with
+# 1 MB values; 0 skips it): snapshot save by etch, the same gateway stream by curl, and etcdctl's save.
+SNAP_MB=${BENCH_SNAPSHOT_MB:-256}
+: > "$dir/snapshot.md"
+if [ "$SNAP_MB" -gt 0 ]; then
+    if [ -n "$RSS" ]; then
+        BENCH_SNAPSHOT_MB=$SNAP_MB python3 "$ROOT/scripts/bench-snapshot.py" "$ETCH" "$E" "$dir" > "$dir/snapshot.md"
+    else
+        printf '\nSnapshot section: not run (it needs GNU time for peak RSS).\n' > "$dir/snapshot.md"
     fi
 fi
 
@@ -190,7 +234,8 @@ def load(group):
     return times, per_round, cpu
 
 groups = [("get one key",) + load("get"), ("put one key",) + load("put"),
-          ("member list",) + load("members"), ("endpoint status",) + load("status")]
+          ("member list",) + load("members"), ("endpoint status",) + load("status"),
+          ("lease grant",) + load("grant"), ("lock, run true, release",) + load("lock")]
 
 def ratio(times, per_round, cpu, other):
     whole = st.median(times["etch"]) / st.median(times[other])
@@ -243,5 +288,6 @@ else:
     print("Peak RSS: not measured (GNU time unavailable).")
 PY
 cat "$dir/bulk.md" >> "$OUT/latest.md"
+cat "$dir/snapshot.md" >> "$OUT/latest.md"
 
 cat "$OUT/latest.md"

@@ -101,8 +101,17 @@ public final class Context {
             throw CLIError(.badFeature, "--discovery-srv is not supported by etch; list the members with --endpoints")
         }
         let endpoints = try globals.parsedEndpoints()
-        // etcdctl opens the TLS files before dialing and fails on a missing one with Go's message and 128.
-        for path in [globals.caFile, globals.certFile, globals.keyFile].compactMap({ $0 }) {
+        let client = try connect(endpoints, caFile: globals.caFile, certFile: globals.certFile, keyFile: globals.keyFile,
+                                 insecureSkipVerify: globals.insecureSkipVerify)
+        if let user = globals.user { try authenticate(client, user: user, now: !deferAuthentication) }
+        return client
+    }
+
+    /// A client for `endpoints` with these TLS files, which are opened first: etcdctl opens them before
+    /// dialing and fails on a missing one with Go's message and 128. (make-mirror's destination has its own.)
+    func connect(_ endpoints: [Endpoint], caFile: String?, certFile: String?, keyFile: String?,
+                 insecureSkipVerify: Bool) throws -> GatewayClient {
+        for path in [caFile, certFile, keyFile].compactMap({ $0 }) {
             let fd = open(path, O_RDONLY)
             if fd < 0 {
                 var why = String(cString: strerror(errno))
@@ -113,10 +122,10 @@ public final class Context {
         }
         var options = TransportOptions()
         options.connectTimeoutMilliseconds = max(1, GoDuration.milliseconds(globals.dialTimeoutNanoseconds))
-        options.caFile = globals.caFile
-        options.certFile = globals.certFile
-        options.keyFile = globals.keyFile
-        options.insecureSkipVerify = globals.insecureSkipVerify
+        options.caFile = caFile
+        options.certFile = certFile
+        options.keyFile = keyFile
+        options.insecureSkipVerify = insecureSkipVerify
         let transport = HTTPTransport(options: options)
         if globals.debug {
             transport.debugLog = { [stderr] line in
@@ -124,10 +133,7 @@ public final class Context {
                 stderr.flush()
             }
         }
-        let client = GatewayClient(endpoints: endpoints, transport: transport,
-                                   commandTimeoutMilliseconds: commandTimeoutMilliseconds)
-        if let user = globals.user { try authenticate(client, user: user, now: !deferAuthentication) }
-        return client
+        return GatewayClient(endpoints: endpoints, transport: transport, commandTimeoutMilliseconds: commandTimeoutMilliseconds)
     }
 
     /// `--command-timeout` in milliseconds; a zero or negative timeout expires at once, as in etcdctl.

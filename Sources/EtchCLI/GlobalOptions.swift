@@ -37,6 +37,9 @@ public struct GlobalOptions: Sendable {
     public var endpoints: [String] = ["127.0.0.1:2379"]
     public var dialTimeoutNanoseconds: Int64 = 2_000_000_000
     public var commandTimeoutNanoseconds: Int64 = 5_000_000_000
+    /// Whether --command-timeout (or ETCDCTL_COMMAND_TIMEOUT) was given: snapshot save has no time limit
+    /// otherwise, as in etcdctl.
+    public var commandTimeoutGiven = false
     public var caFile: String?
     public var certFile: String?
     public var keyFile: String?
@@ -78,7 +81,10 @@ public struct GlobalOptions: Sendable {
         var o = GlobalOptions()
         if let e = merged.values["endpoints"] { o.endpoints = e }
         if let d = merged.string("dial-timeout") { o.dialTimeoutNanoseconds = GoDuration.parse(d) ?? 0 }
-        if let d = merged.string("command-timeout") { o.commandTimeoutNanoseconds = GoDuration.parse(d) ?? 0 }
+        if let d = merged.string("command-timeout") {
+            o.commandTimeoutNanoseconds = GoDuration.parse(d) ?? 0
+            o.commandTimeoutGiven = true
+        }
         o.caFile = merged.string("cacert").flatMap { $0.isEmpty ? nil : $0 }
         o.certFile = merged.string("cert").flatMap { $0.isEmpty ? nil : $0 }
         o.keyFile = merged.string("key").flatMap { $0.isEmpty ? nil : $0 }

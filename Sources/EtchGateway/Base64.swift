@@ -91,36 +91,46 @@ public enum Base64 {
     /// Decodes base64 bytes; nil when they are not valid base64. Padding is optional (some encoders omit it),
     /// but what padding there is must be in the right place.
     public static func decode(_ src: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var valid = true
+        let out = [UInt8](unsafeUninitializedCapacity: decodedCapacity(src.count)) { dst, count in
+            if let n = decode(src, into: dst) { count = n } else { count = 0; valid = false }
+        }
+        return valid ? out : nil
+    }
+
+    /// Room enough for the decoding of `n` base64 bytes.
+    public static func decodedCapacity(_ n: Int) -> Int { (n + 3) / 4 * 3 }
+
+    /// Decodes base64 bytes into `dst` (at least `decodedCapacity(src.count)` long) without allocating; returns
+    /// the number of bytes written, nil when `src` is not valid base64. For streams of large blobs (snapshots).
+    public static func decode(_ src: UnsafeBufferPointer<UInt8>, into dst: UnsafeMutableBufferPointer<UInt8>) -> Int? {
         var n = src.count
         var padding = 0
         while n > 0 && src[n - 1] == UInt8(ascii: "=") && padding < 2 { n -= 1; padding += 1 }
         if n % 4 == 1 || (padding > 0 && (n + padding) % 4 != 0) { return nil }
-        let capacity = n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1)
-        return reverse.withUnsafeBufferPointer { table -> [UInt8]? in
-            var valid = true
-            let out = [UInt8](unsafeUninitializedCapacity: capacity) { dst, count in
-                var i = 0, o = 0
-                quads.withUnsafeBufferPointer { q in
-                    while i + 4 <= n {
-                        let v = q[Int(src[i])] | q[256 + Int(src[i + 1])] | q[512 + Int(src[i + 2])] | q[768 + Int(src[i + 3])]
-                        if v & (1 << 24) != 0 { valid = false; break }
-                        dst[o] = UInt8(truncatingIfNeeded: v >> 16)
-                        dst[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
-                        dst[o + 2] = UInt8(truncatingIfNeeded: v)
-                        i += 4; o += 3
-                    }
+        precondition(dst.count >= n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1))
+        return reverse.withUnsafeBufferPointer { table -> Int? in
+            var i = 0, o = 0
+            let whole = quads.withUnsafeBufferPointer { q -> Bool in
+                while i + 4 <= n {
+                    let v = q[Int(src[i])] | q[256 + Int(src[i + 1])] | q[512 + Int(src[i + 2])] | q[768 + Int(src[i + 3])]
+                    if v & (1 << 24) != 0 { return false }
+                    dst[o] = UInt8(truncatingIfNeeded: v >> 16)
+                    dst[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                    dst[o + 2] = UInt8(truncatingIfNeeded: v)
+                    i += 4; o += 3
                 }
-                if valid && i < n {
-                    let a = table[Int(src[i])], b = table[Int(src[i + 1])]
-                    let c = i + 2 < n ? table[Int(src[i + 2])] : 0
-                    if (a | b | c) & 0xC0 != 0 { valid = false } else {
-                        dst[o] = a << 2 | b >> 4; o += 1
-                        if i + 2 < n { dst[o] = b << 4 | c >> 2; o += 1 }
-                    }
-                }
-                count = valid ? o : 0
+                return true
             }
-            return valid ? out : nil
+            if !whole { return nil }
+            if i < n {
+                let a = table[Int(src[i])], b = table[Int(src[i + 1])]
+                let c = i + 2 < n ? table[Int(src[i + 2])] : 0
+                if (a | b | c) & 0xC0 != 0 { return nil }
+                dst[o] = a << 2 | b >> 4; o += 1
+                if i + 2 < n { dst[o] = b << 4 | c >> 2; o += 1 }
+            }
+            return o
         }
     }
 }

@@ -105,6 +105,25 @@ public final class GatewayClient {
         }
     }
 
+    /// Runs a call whose repetition is harmless (a read, a revoke, a delete, a create-if-absent txn), sending it
+    /// again on each other endpoint, once, when a member could not serve it: its connection broke mid-request
+    /// (the member died), it timed out (a member without a leader holds requests), or the server said to try
+    /// again. `send` already moves on when a connection cannot be made; this covers a request that was sent.
+    /// Never for writes that must not be applied twice (a put); a session's lease grant is the one write sent
+    /// again (see `LeaseSession.grant`).
+    public func idempotent<T>(_ call: () throws(GatewayError) -> T) throws(GatewayError) -> T {
+        var attempts = 1
+        while true {
+            do {
+                return try call()
+            } catch {
+                guard error.worthRetryingElsewhere, attempts < endpoints.count else { throw error }
+                attempts += 1
+                markCurrent((current + 1) % endpoints.count)
+            }
+        }
+    }
+
     public func range(_ request: RangeRequest) throws(GatewayError) -> RangeResponse {
         try RangeResponse(json: call("/kv/range", request.body()))
     }
@@ -189,16 +208,20 @@ public final class GatewayClient {
     ///
     /// `streamed`: the reply is consumed as it arrives (and printed), so `--command-timeout` limits how long
     /// the server stays silent, not the whole exchange, which includes the time the output takes to drain.
-    private func send(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool, streamed: Bool = false,
-                      sink: BodySink) throws(GatewayError) -> (status: Int, endpoint: Endpoint) {
+    ///
+    /// `timeoutMilliseconds` / `idleMilliseconds`, when given, replace both limits (a snapshot: its own stall
+    /// limit, and an overall one only when the user set --command-timeout).
+    func send(path: String, method: HTTPRequest.Method, body: [UInt8], prefixed: Bool, streamed: Bool = false,
+              timeoutMilliseconds: Int? = nil, idleMilliseconds: Int? = nil,
+              sink: BodySink) throws(GatewayError) -> (status: Int, endpoint: Endpoint) {
         var failures: [TransportError] = []
         for step in 0..<endpoints.count {
             let index = (current + step) % endpoints.count
             let endpoint = endpoints[index]
             let request = HTTPRequest(url: endpoint.baseURL + (prefixed ? apiPrefix : "") + path, method: method,
                                       body: body, headers: headers,
-                                      timeoutMilliseconds: streamed ? 0 : commandTimeoutMilliseconds,
-                                      idleTimeoutMilliseconds: streamed ? commandTimeoutMilliseconds : 0)
+                                      timeoutMilliseconds: timeoutMilliseconds ?? (streamed ? 0 : commandTimeoutMilliseconds),
+                                      idleTimeoutMilliseconds: idleMilliseconds ?? (streamed ? commandTimeoutMilliseconds : 0))
             do throws(TransportError) {
                 let result = try transport.perform(request, sink: sink)
                 current = index

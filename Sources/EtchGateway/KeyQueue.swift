@@ -66,14 +66,30 @@ public final class KeyQueue {
     /// Returns whether we hold it already, and our key as it was when it existed before (a resumed session).
     @discardableResult
     public func enqueue(value: [UInt8]) throws(GatewayError) -> (holds: Bool, existing: KeyValue?) {
+        // Sent again elsewhere if a member fails under it: a second run finds the key the first one put.
+        let request = enqueueRequest(value: value)
+        let queued = try KeyQueue.queued(by: client.idempotent { () throws(GatewayError) in try client.txn(request) })
+        createRevision = queued.createRevision
+        if queued.holds { header = queued.header }
+        return (queued.holds, queued.existing)
+    }
+
+    /// The txn that queues our key: put it with our lease if it does not exist, else read it; read the holder
+    /// either way.
+    func enqueueRequest(value: [UInt8]) -> TxnRequest {
         var put = PutRequest(key: key, value: value)
         put.lease = lease
-        let reply = try client.txn(TxnRequest(
+        return TxnRequest(
             compare: [Compare(key: key, result: .equal, target: .create(0))],
             success: [.put(put), .range(ownerRequest())],
-            failure: [.range(RangeRequest(key: key)), .range(ownerRequest())]))
+            failure: [.range(RangeRequest(key: key)), .range(ownerRequest())])
+    }
+
+    /// What the enqueue txn's reply says: our key's create revision (the txn's revision when it put the key,
+    /// the key's own when it was there already), whether the first-created key is ours, and our key as it was.
+    static func queued(by reply: TxnResponse) throws(GatewayError) -> (holds: Bool, createRevision: Int64, existing: KeyValue?, header: ResponseHeader) {
         var existing: KeyValue?
-        createRevision = reply.header.revision
+        var createRevision = reply.header.revision
         if !reply.succeeded, case let .range(mine)? = reply.responses.first, let kv = mine.kvs.first {
             existing = kv
             createRevision = kv.createRevision
@@ -81,18 +97,27 @@ public final class KeyQueue {
         guard reply.responses.count == 2, case let .range(owner) = reply.responses[1] else {
             throw .malformedReply("txn reply without the holder's range")
         }
-        if owner.kvs.isEmpty || owner.kvs[0].createRevision == createRevision {
-            header = reply.header
-            return (true, existing)
-        }
-        return (false, existing)
+        let holds = owner.kvs.isEmpty || owner.kvs[0].createRevision == createRevision
+        return (holds, createRevision, existing, reply.header)
+    }
+
+    /// What a watch response means to a waiter: `.lost` when our own key was deleted (our lease is gone),
+    /// `.acquired` when the predecessor's was (look again: it may not be the last one), nil to keep waiting.
+    /// Our own deletion wins wherever it is in the response: both keys can go in one revision (one lease, or
+    /// a delete of the whole prefix), and a waiter without its key must not go on to run its command.
+    static func verdict(_ response: WatchResponse, own: [UInt8], predecessor: [UInt8]) -> WaitOutcome? {
+        let deleted = response.events.filter { $0.type == .delete }.map(\.kv.key)
+        if deleted.contains(own) { return .lost }
+        if deleted.contains(predecessor) { return .acquired }
+        return nil
     }
 
     /// Waits until no key created before ours is left under the prefix (etcd's `waitDeletes`), at most until
     /// `stopAt` (monotonic nanoseconds). `createMilliseconds`: how long a watch may take to be created.
     public func waitForPredecessors(stopAt: UInt64?, createMilliseconds: Int) throws(GatewayError) -> WaitOutcome {
         while true {
-            let reply = try client.range(ownerRequest(lastBefore: createRevision - 1))
+            let before = ownerRequest(lastBefore: createRevision - 1)
+            let reply = try client.idempotent { () throws(GatewayError) in try client.range(before) }
             guard let predecessor = reply.kvs.first else {
                 header = reply.header
                 return .acquired
@@ -105,17 +130,14 @@ public final class KeyQueue {
             timing.stopAt = stopAt
             let watch = ResilientWatch(session: WatchSession(client: client, request: request), timing: timing)
             watch.notice = notice
-            var ownDeleted = false
+            var seen: WaitOutcome?
             let outcome = try watch.run { response in
-                for event in response.events where event.type == .delete {
-                    if event.kv.key == key { ownDeleted = true; return false }
-                    if event.kv.key == predecessor.key { return false }
-                }
-                return true
+                seen = KeyQueue.verdict(response, own: key, predecessor: predecessor.key)
+                return seen == nil
             }
             switch outcome {
             case .stoppedByConsumer:
-                if ownDeleted { return .lost }
+                if seen == .lost { return .lost }
             case .interrupted: return .interrupted
             case .deadline: return .deadline
             case let .canceled(response):
@@ -140,18 +162,18 @@ public final class KeyQueue {
 
     /// Deletes our key (Mutex.Unlock).
     public func release() throws(GatewayError) {
-        _ = try client.deleteRange(DeleteRangeRequest(key: key))
+        _ = try client.idempotent { () throws(GatewayError) in try client.deleteRange(DeleteRangeRequest(key: key)) }
     }
 
     /// Deletes our key if it is still the one we created (Election.Resign).
     public func resign() throws(GatewayError) {
-        _ = try client.txn(TxnRequest(
-            compare: [Compare(key: key, result: .equal, target: .create(createRevision))],
-            success: [.deleteRange(DeleteRangeRequest(key: key))]))
+        let request = TxnRequest(compare: [Compare(key: key, result: .equal, target: .create(createRevision))],
+                                 success: [.deleteRange(DeleteRangeRequest(key: key))])
+        _ = try client.idempotent { () throws(GatewayError) in try client.txn(request) }
     }
 
     /// Our key as it is now (what etcdctl prints once it holds the lock or leads), at the current revision.
     public func current() throws(GatewayError) -> RangeResponse {
-        try client.range(RangeRequest(key: key))
+        try client.idempotent { () throws(GatewayError) in try client.range(RangeRequest(key: key)) }
     }
 }

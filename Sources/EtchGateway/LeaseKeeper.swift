@@ -243,7 +243,10 @@ public final class LeaseSession: @unchecked Sendable {
     /// `notice` gets the keeper's lines about failing and recovered renewals, on that thread too.
     public static func grant(_ client: GatewayClient, ttl: Int64, notice: @escaping (String) -> Void = { _ in },
                              onLoss: @escaping @Sendable (LeaseKeepAliveEnd) -> Void = { _ in }) throws(GatewayError) -> LeaseSession {
-        let reply = try client.unary(LeaseGrantRequest(TTL: ttl))
+        // Sent again elsewhere when a member fails under it: a lease the first attempt may have granted has no
+        // key attached and nobody renews it, so it only expires after its TTL (unlike `lease grant`, whose user
+        // would be told one ID while another exists).
+        let reply = try client.idempotent { () throws(GatewayError) in try client.unary(LeaseGrantRequest(TTL: ttl)) }
         if !reply.error.isEmpty { throw .server(code: 2, message: reply.error, httpStatus: 200) }
         return LeaseSession(client: client, id: reply.ID, ttl: reply.TTL, notice: notice, onLoss: onLoss)
     }
@@ -293,10 +296,17 @@ public final class LeaseSession: @unchecked Sendable {
 
     /// Stops renewing and revokes the lease, deleting the keys attached to it. A lease already gone is not an
     /// error. Uses the keeper's connection, which an interrupt does not abort.
+    ///
+    /// Unlike a put, a revoke may be sent again when its outcome is unknown (the member died mid-request, or
+    /// timed out without a leader): a second revoke of a revoked lease only finds it gone. So a failed revoke
+    /// is tried on the other endpoints (`GatewayClient.idempotent`): a lock released while a member dies is
+    /// released at once, not a TTL later (found by the mutual exclusion test, where each such release stalled
+    /// every waiter 10 s).
     public func close() throws(GatewayError) {
         orphan()
+        let client = keeper.client
         do {
-            _ = try keeper.client.unary(LeaseRevokeRequest(ID: id))
+            _ = try client.idempotent { () throws(GatewayError) in try client.unary(LeaseRevokeRequest(ID: id)) }
         } catch let .server(code, message, _) where code == GatewayError.Code.notFound && message.contains("lease not found") {
             return
         }

@@ -596,12 +596,17 @@ extension EncodedValue {
 
     /// The protobuf encoding, as gogo's `Marshal` writes it: fields by number, zero scalars and empty lists
     /// left out, present messages written even when empty, repeated numbers packed.
-    public func protobuf() -> [UInt8] {
+    ///
+    /// `proto2`: as gogo writes a proto2 message whose fields are `nullable=false` (raft's, the WAL's, etcd's
+    /// member `Metadata`): every scalar written, zero included; each number of a repeated field its own field
+    /// (not packed); bytes written when present, even empty; a field absent from the value (a nil optional) is
+    /// left out.
+    public func protobuf(proto2: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         guard case let .message(fields, _) = self else { return out }
         for f in fields.sorted(by: { ($0.number ?? 0) < ($1.number ?? 0) }) {
             guard let number = f.number else { continue }
-            EncodedValue.writeField(number, f.value, &out)
+            EncodedValue.writeField(number, f.value, proto2: proto2, &out)
         }
         return out
     }
@@ -632,27 +637,29 @@ extension EncodedValue {
         return out
     }
 
-    private static func writeField(_ number: Int, _ value: EncodedValue, _ out: inout [UInt8]) {
+    private static func writeField(_ number: Int, _ value: EncodedValue, proto2: Bool = false, _ out: inout [UInt8]) {
         let tag = UInt64(number) << 3
         if let v = scalarVarint(value) {
-            if v == 0 { return }
+            if v == 0 && !proto2 { return }
             varint(tag, &out)
             varint(v, &out)
             return
         }
         switch value {
         case let .string(s):
-            if s.isEmpty { return }
+            if s.isEmpty && !proto2 { return }
             varint(tag | 2, &out); varint(UInt64(s.utf8.count), &out); out.append(contentsOf: s.utf8)
         case let .bytes(b):
-            if b.isEmpty { return }
+            if b.isEmpty && !proto2 { return }
             varint(tag | 2, &out); varint(UInt64(b.count), &out); out.append(contentsOf: b)
         case .message:
-            let body = value.protobuf()
+            let body = value.protobuf(proto2: proto2)
             varint(tag | 2, &out); varint(UInt64(body.count), &out); out.append(contentsOf: body)
         case let .list(items):
             if items.isEmpty { return }
-            if scalarVarint(items[0]) != nil {
+            if proto2 {
+                for item in items { writeField(number, item, proto2: true, &out) }
+            } else if scalarVarint(items[0]) != nil {
                 var packed: [UInt8] = []
                 for item in items { varint(scalarVarint(item) ?? 0, &packed) }
                 varint(tag | 2, &out); varint(UInt64(packed.count), &out); out.append(contentsOf: packed)

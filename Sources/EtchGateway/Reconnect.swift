@@ -69,6 +69,15 @@ extension GatewayError {
         return false
     }
 
+    /// Whether an idempotent request that failed this way may do better on another endpoint: not when etch
+    /// stopped it, when no endpoint accepted a connection (every one was tried), nor when a server refused it
+    /// for good (a bad request, refused credentials, a lease that is gone).
+    public var worthRetryingElsewhere: Bool {
+        if isAborted { return false }
+        if case .unreachable = self { return false }
+        return LeaseKeeper.final(self, endpoint: "") == nil
+    }
+
     /// Whether the request may have reached the server (false: it never connected, so another endpoint may
     /// be tried).
     public var mayHaveReachedServer: Bool {

@@ -103,7 +103,8 @@ final class ArgumentParserTests: XCTestCase {
         XCTAssertEqual(Registry.lookup("lea"), .found("lease"))
         XCTAssertEqual(Registry.lookup("lo"), .found("lock"))
         XCTAssertEqual(Registry.lookup("el"), .found("elect"))
-        XCTAssertEqual(Registry.lookup("mig"), .notImplemented("migrate"))
+        XCTAssertEqual(Registry.lookup("mig"), .found("migrate"))
+        XCTAssertEqual(Registry.lookup("make-m"), .notImplemented("make-mirror"))
         if case let .unknown(s) = Registry.lookup("l") { XCTAssertEqual(s, ["del", "lease", "lock"], "ambiguous, in etcdctl's order") } else { XCTFail("l is ambiguous") }
         if case let .unknown(s) = Registry.lookup("m") { XCTAssertEqual(s, ["move-leader", "member", "make-mirror", "migrate"], "ambiguous, in etcdctl's order") } else { XCTFail("m is ambiguous") }
         XCTAssertEqual(Registry.resolve(["endpoint", "he"])?.path, ["endpoint", "health"])

@@ -164,6 +164,17 @@ final class EtcdCluster {
         for m in members { try m.waitHealthy() }
     }
 
+    /// The member that is the raft leader now, as `endpoint status` says.
+    func leader() throws -> EtcdMember {
+        let status = try etch(["--endpoints", endpoints, "endpoint", "status", "-w", "jsonl"])
+        for line in status.out.split(separator: "\n") {
+            guard let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let endpoint = json["endpoint"] as? String, json["leader"] as? String == json["member_id"] as? String else { continue }
+            if let m = members.first(where: { endpoint.hasSuffix($0.endpoint) }) { return m }
+        }
+        throw XCTSkip("no leader found: \(status.out) \(status.stderr)")
+    }
+
     func stop() {
         for m in members { m.kill() }
         try? FileManager.default.removeItem(atPath: directory)

@@ -168,16 +168,7 @@ final class LeaseCommandTests: XCTestCase {
         let lost = LossRecorder()
         let session = try LeaseSession.grant(client, ttl: 6) { lost.record($0) }
 
-        func leader() throws -> EtcdMember {
-            let status = try etch(all + ["endpoint", "status", "-w", "jsonl"])
-            for line in status.out.split(separator: "\n") {
-                guard let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let endpoint = json["endpoint"] as? String, json["leader"] as? String == json["member_id"] as? String else { continue }
-                if let m = cluster.members.first(where: { endpoint.hasSuffix($0.endpoint) }) { return m }
-            }
-            throw XCTSkip("no leader found: \(status.out) \(status.stderr)")
-        }
-        for victim in [cluster.members[0], try leader()] {
+        for victim in [cluster.members[0], try cluster.leader()] {
             victim.kill()
             usleep(8_000_000)  // longer than the TTL
             XCTAssertTrue(keeper.process.isRunning, "keep-alive ended while \(victim.name) was down: \(keeper.errors)")

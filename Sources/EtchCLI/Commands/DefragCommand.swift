@@ -1,3 +1,4 @@
+import EtchBolt
 import EtchGateway
 import EtchOutput
 
@@ -5,17 +6,16 @@ import EtchOutput
 enum DefragCommand {
     static let spec = CommandSpec(
         name: "defrag", summary: "Defragments the storage of the etcd members with given endpoints", arguments: "",
-        description: "Defragments each endpoint's backend database in turn, one member at a time as etcdctl does (a member defragmenting does not serve), printing `Finished defragmenting etcd member[<endpoint>]` in every output format. A member that fails is reported on stderr (`Failed to defragment etcd member[<endpoint>] (why)`), the others are still defragmented, and the exit code is 1, after an `Error:` line naming the members that failed. Each member gets --command-timeout: give a longer one for a large database. --data-dir (defragmenting a stopped member's files) is not supported by etch.",
+        description: "Defragments each endpoint's backend database in turn, one member at a time as etcdctl does (a member defragmenting does not serve), printing `Finished defragmenting etcd member[<endpoint>]` in every output format. A member that fails is reported on stderr (`Failed to defragment etcd member[<endpoint>] (why)`), the others are still defragmented, and the exit code is 1, after an `Error:` line naming the members that failed. Each member gets --command-timeout: give a longer one for a large database. With --data-dir, no server is asked: the stopped member's <dir>/member/snap/db is rewritten compactly (every bucket copied in order into a temporary file next to it, fsynced, renamed over it), silently on success as etcdctl. If etcd is running on that directory (the file is locked), etch fails at once (exit 1) where etcdctl waits for the lock; a missing directory or database is an error (exit 1) where etcdctl panics (exit 2). Failures print etcdctl's `Failed to defragment etcd data[<dir>] (why)` on stderr.",
         examples: [("etch defrag --cluster", "defragment every member"),
-                   ("etch defrag --endpoints 10.0.0.1:2379 --command-timeout 60s", "defragment one large member")],
+                   ("etch defrag --endpoints 10.0.0.1:2379 --command-timeout 60s", "defragment one large member"),
+                   ("etch defrag --data-dir /var/lib/etcd", "defragment a stopped member's database offline")],
         flags: [EndpointCommands.cluster,
-                FlagSpec("data-dir", .string, "Optional. If present, defragments a data directory not in use by etcd (not supported by etch).", isPath: true)],
+                FlagSpec("data-dir", .string, "Optional. If present, defragments a data directory not in use by etcd.", isPath: true)],
         run: run)
 
     static func run(_ ctx: Context) throws -> ExitCode {
-        if let dir = ctx.arguments.string("data-dir"), !dir.isEmpty {
-            throw CLIError(.badFeature, "defrag --data-dir is not supported by etch: it reaches etcd over the network only; defragment the running member instead (etch defrag --endpoints <its client URL>), or use etcdctl defrag --data-dir \(goQuote(dir))")
-        }
+        if let dir = ctx.arguments.string("data-dir"), !dir.isEmpty { return try defragmentOffline(ctx, dir) }
         let output = MaintenanceOutput.defrag
         let format = try ctx.format(for: output)
         let client = try ctx.makeClient()
@@ -38,5 +38,19 @@ enum DefragCommand {
             throw CLIError(.error, "failed to defragment \(failed.count) of \(targets.count) members: \(failed.joined(separator: ", "))")
         }
         return .success
+    }
+
+    /// `--data-dir`: etcdctl's offline defragmentation of `<dir>/member/snap/db`, silent on success.
+    static func defragmentOffline(_ ctx: Context, _ dir: String) throws -> ExitCode {
+        let db = dir + "/member/snap/db"
+        do {
+            let r = try Defragment.file(db)
+            ctx.debug("defragmented \(db): \(r.keys) keys, \(r.sizeBefore) bytes before, \(r.sizeAfter) after")
+            return .success
+        } catch {
+            ctx.stderr.append("Failed to defragment etcd data[\(dir)] (\(error.message))\n")
+            ctx.stderr.flush()
+            throw CLIError(.error, "defragmenting \(db) failed")
+        }
     }
 }

@@ -8,9 +8,9 @@ enum EndpointCommands {
 
     static let spec = CommandSpec.group(
         "endpoint", summary: "Endpoint related commands",
-        description: "Checks each endpoint on its own: health (a linearizable read) and status (version, database size, leader, raft indexes, alarms). With --cluster, the endpoints are the client URLs of every member, from the member list. `health --wait D` (etch only) checks until every endpoint is healthy or D runs out (exit 124: some endpoint never answered; 7: all answered, some unhealthy).",
+        description: "Checks each endpoint on its own: health (a linearizable read), status (version, database size, leader, raft indexes, alarms) and hashkv (the hash of its key-value history). With --cluster, the endpoints are the client URLs of every member, from the member list. `health --wait D` (etch only) checks until every endpoint is healthy or D runs out (exit 124: some endpoint never answered; 7: all answered, some unhealthy).",
         flags: [cluster],
-        [EndpointHealthCommand.spec, status, hashkv])
+        [EndpointHealthCommand.spec, status, EndpointHashKVCommand.spec])
 
     static let status = CommandSpec(
         name: "status", summary: "Prints out the status of endpoints specified in `--endpoints` flag", arguments: "",
@@ -46,16 +46,6 @@ enum EndpointCommands {
         }
         return .success
     }
-
-    static let hashkv = CommandSpec(
-        name: "hashkv", summary: "Prints the KV history hash for each endpoint in --endpoints (not in etch yet)",
-        arguments: "",
-        description: "Not available in etch: etcd's JSON gateway serves HashKV only from 3.5.10 (/v3/maintenance/hashkv; 3.4 and earlier 3.5 route it to Hash, a different value), so etch fails with a clear error rather than print another hash.",
-        examples: [("etch endpoint hashkv", "fails with exit code 1: use etcdctl endpoint hashkv")],
-        flags: [FlagSpec("rev", .int64, default: "0", "maximum revision to hash (default: all revisions)")],
-        run: { _ in
-            throw CLIError(.error, "\"endpoint hashkv\" is an etcdctl command that etch does not implement yet (etcd's gateway has no HashKV before 3.5.10)")
-        })
 }
 
 /// An endpoint a per-endpoint command talks to alone, with the text etcdctl prints for it.

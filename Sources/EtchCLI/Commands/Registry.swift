@@ -24,15 +24,19 @@ enum Registry {
         Entry("defrag", hidden: false) { DefragCommand.spec },
         Entry("endpoint", hidden: false) { EndpointCommands.spec },
         Entry("move-leader", hidden: false) { MoveLeaderCommand.spec },
+        Entry("make-mirror", hidden: false) { MakeMirrorCommand.spec.running(MakeMirrorCommand.run) },
         Entry("watch", hidden: false) { WatchCommand.spec.running(WatchCommand.run) },
         Entry("wait", hidden: false) { WaitCommand.spec.running(WaitCommand.run) },
         Entry("lease", hidden: false) { LeaseCommands.spec },
         Entry("member", hidden: false) { MemberCommands.spec },
+        Entry("snapshot", hidden: false) { SnapshotCommands.spec },
+        Entry("migrate", hidden: false) { MigrateCommand.spec },
         Entry("lock", hidden: false) { LockCommand.spec.running(LockCommand.run) },
         Entry("elect", hidden: false) { ElectCommand.spec.running(ElectCommand.run) },
         Entry("auth", hidden: false) { AuthCommands.spec },
         Entry("user", hidden: false) { UserCommands.spec },
         Entry("role", hidden: false) { RoleCommands.spec },
+        Entry("check", hidden: false) { CheckCommands.spec },
         Entry("version", hidden: false) { VersionCommand.spec.running(VersionCommand.run) },
         Entry("help", hidden: false) { HelpCommand.spec.running(HelpCommand.run) },
         Entry("completion", hidden: false) { CompletionCommand.spec.running(CompletionCommand.run) },
@@ -48,7 +52,7 @@ enum Registry {
 
     /// etcdctl 3.4's other commands: they take part in prefix matching, so `ma` stays ambiguous as it is
     /// there, and naming one says etch lacks it rather than that it does not exist.
-    static let etcdctlOnly = ["check", "make-mirror", "migrate", "snapshot"]
+    static let etcdctlOnly: [String] = []
 
     /// etcdctl's commands in the order it registers them, which is the order of its suggestions.
     static let etcdctlOrder = ["get", "put", "del", "txn", "compaction", "alarm", "defrag", "endpoint", "move-leader",

@@ -27,11 +27,15 @@ enum CompletionModel {
 
     /// Every spelling (`--name`, `-c`) of the flags that take a value, any command's or global; the scripts use
     /// it to skip flag values when they look for the command and its operands. A name means the same kind of
-    /// flag in every command (a unit test checks), so one list serves them all.
+    /// flag in every command (a unit test checks), so one list serves them all; except where etcdctl itself
+    /// gives a name two kinds (`--prefix`: get's switch, check's and make-mirror's string): that name counts as a switch,
+    /// so `get --prefix <key>` still completes the key.
     static var valueFlagSpellings: [String] {
+        let all = globalFlags + nodes.flatMap(\.flags)
+        let switches = Set(all.filter { $0.kind == .bool }.map(\.name))
         var seen: Set<String> = []
         var out: [String] = []
-        for f in globalFlags + nodes.flatMap(\.flags) where f.kind != .bool {
+        for f in all where f.kind != .bool && !switches.contains(f.name) {
             for s in spellings(f) where seen.insert(s).inserted { out.append(s) }
         }
         return out

@@ -84,3 +84,25 @@ public struct MoveLeaderRequest: UnaryRPC {
     enum CodingKeys: Int, CodingKey { case targetID = 1 }
     public init(targetID: UInt64) { self.targetID = targetID }
 }
+
+/// HashKV: a hash of the member's key-value history up to a revision. The gateway serves it from etcd 3.5.10
+/// (before, the path is 404).
+public struct HashKVRequest: UnaryRPC {
+    public typealias Response = HashKVResponse
+    public static let path = "/maintenance/hashkv"
+    public var revision: Int64
+    enum CodingKeys: Int, CodingKey { case revision = 1 }
+    public init(revision: Int64) { self.revision = revision }
+}
+
+public struct HashKVResponse: Codable, Sendable, Equatable {
+    public var header: ResponseHeader?
+    public var hash: UInt32 = 0
+    public var compact_revision: Int64 = 0
+    enum CodingKeys: Int, CodingKey { case header = 1, hash, compact_revision }
+    public init(header: ResponseHeader? = nil, hash: UInt32 = 0, compact_revision: Int64 = 0) {
+        self.header = header
+        self.hash = hash
+        self.compact_revision = compact_revision
+    }
+}

@@ -33,6 +33,19 @@ public struct EndpointStatus: Encodable, Sendable, Equatable, GoJSONKeepsZero {
     }
 }
 
+/// One endpoint's HashKV as etcdctl prints it: its `epHashKV` struct, `{"Endpoint":..,"HashKV":{...}}`.
+public struct EndpointHashKV: Encodable, Sendable, Equatable, GoJSONKeepsZero {
+    public var endpoint: String
+    public var hashKV: HashKVResponse
+    enum CodingKeys: String, CodingKey { case endpoint = "Endpoint", hashKV = "HashKV" }
+    public static let fieldsKeptWhenZero: Set<String> = ["Endpoint", "HashKV"]
+
+    public init(endpoint: String, hashKV: HashKVResponse) {
+        self.endpoint = endpoint
+        self.hashKV = hashKV
+    }
+}
+
 /// What `move-leader` did: the leader it asked, the member it asked for, and the server's reply.
 public struct LeaderMove: Sendable, Equatable {
     public var leader: UInt64
@@ -49,6 +62,13 @@ public struct LeaderMove: Sendable, Equatable {
 /// The maintenance family (`endpoint health/status`, `alarm list/disarm`, `defrag`, `move-leader`) in each
 /// format etcdctl has for it.
 public enum MaintenanceOutput {
+    /// A JSON-lines item for one endpoint's reply: `endpoint`, the header's fields, then the reply's (given
+    /// without its header).
+    static func endpointLine<T: Encodable>(_ endpoint: String, _ reply: T, header: ResponseHeader?) -> EncodedValue {
+        .message([EncodedField(name: "endpoint", number: nil, value: .string(endpoint))]
+                 + EncodedValue.line(reply, header: header).fields, keepZero: [])
+    }
+
     // MARK: endpoint health
 
     /// `endpoint health`, in the order the answers came. etcdctl writes `simple` to stderr: the command passes
@@ -114,10 +134,32 @@ public enum MaintenanceOutput {
         jsonl: { list in
             list.map { e in
                 var status = e.status
-                let header = status.header
                 status.header = nil
-                return .message([EncodedField(name: "endpoint", number: nil, value: .string(e.endpoint))]
-                                + EncodedValue.line(status, header: header).fields, keepZero: [])
+                return endpointLine(e.endpoint, status, header: e.status.header)
+            }
+        }
+    )
+
+    // MARK: endpoint hashkv
+
+    /// `endpoint hashkv`: simple, fields, table and json as etcdctl (no protobuf), and jsonl.
+    public static let hashKV = Output<[EndpointHashKV]>(
+        simple: { list, out in
+            for h in list { out.append("\(h.endpoint), \(h.hashKV.hash)\n") }
+        },
+        fields: { list, out in
+            for h in list {
+                try FieldsFormat.header(h.hashKV.header, out)
+                out.append("\"Endpoint\" : \(FieldsFormat.quoted(h.endpoint))\n\"Hash\" : \(h.hashKV.hash)\n\n")
+            }
+        },
+        table: { list in Table(header: ["endpoint", "hash"], rows: list.map { [$0.endpoint, "\($0.hashKV.hash)"] }) },
+        json: { EncodedValue.of($0) },
+        jsonl: { list in
+            list.map { h in
+                var r = h.hashKV
+                r.header = nil
+                return endpointLine(h.endpoint, r, header: h.hashKV.header)
             }
         }
     )
