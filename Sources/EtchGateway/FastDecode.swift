@@ -154,39 +154,25 @@ enum FastDecode {
             }
         }
 
+        /// Stores a member's value read by the caller and answers its bit, or nil when it could not be read.
+        @inline(__always) func set<T>(_ value: T?, _ target: inout T, _ bit: UInt8) -> UInt8? {
+            guard let value else { return nil }
+            target = value
+            return bit
+        }
+
+        /// A revision as `Fields.revision` accepts it: from 0 to below Int64.max.
+        mutating func revision() -> Int64? { int64().flatMap { $0 >= 0 && $0 < Int64.max ? $0 : nil } }
+
         mutating func keyValue() -> KeyValue? {
             var kv = KeyValue()
             let ok = object { r, name in
-                if r.equals(name, "key") {
-                    guard let v = r.bytes() else { return nil }
-                    kv.key = v
-                    return 1
-                }
-                if r.equals(name, "value") {
-                    guard let v = r.bytes() else { return nil }
-                    kv.value = v
-                    return 2
-                }
-                if r.equals(name, "create_revision") {
-                    guard let v = r.int64(), v >= 0, v < Int64.max else { return nil }
-                    kv.createRevision = v
-                    return 4
-                }
-                if r.equals(name, "mod_revision") {
-                    guard let v = r.int64(), v >= 0, v < Int64.max else { return nil }
-                    kv.modRevision = v
-                    return 8
-                }
-                if r.equals(name, "version") {
-                    guard let v = r.int64(), v >= 0 else { return nil }
-                    kv.version = v
-                    return 16
-                }
-                if r.equals(name, "lease") {
-                    guard let v = r.int64() else { return nil }
-                    kv.lease = v
-                    return 32
-                }
+                if r.equals(name, "key") { return r.set(r.bytes(), &kv.key, 1) }
+                if r.equals(name, "value") { return r.set(r.bytes(), &kv.value, 2) }
+                if r.equals(name, "create_revision") { return r.set(r.revision(), &kv.createRevision, 4) }
+                if r.equals(name, "mod_revision") { return r.set(r.revision(), &kv.modRevision, 8) }
+                if r.equals(name, "version") { return r.set(r.int64().flatMap { $0 >= 0 ? $0 : nil }, &kv.version, 16) }
+                if r.equals(name, "lease") { return r.set(r.int64(), &kv.lease, 32) }
                 return nil
             }
             return ok ? kv : nil
@@ -195,21 +181,13 @@ enum FastDecode {
         mutating func event() -> Event? {
             var e = Event()
             let ok = object { r, name in
-                if r.equals(name, "kv") {
-                    guard let kv = r.keyValue() else { return nil }
-                    e.kv = kv
-                    return 1
-                }
+                if r.equals(name, "kv") { return r.set(r.keyValue(), &e.kv, 1) }
                 if r.equals(name, "type") {
                     guard let t = r.string() else { return nil }
                     if r.equals(t, "DELETE") { e.type = .delete } else if r.equals(t, "PUT") { e.type = .put } else { return nil }
                     return 2
                 }
-                if r.equals(name, "prev_kv") {
-                    guard let kv = r.keyValue() else { return nil }
-                    e.prevKV = kv
-                    return 4
-                }
+                if r.equals(name, "prev_kv") { return r.set(r.keyValue().map { Optional($0) }, &e.prevKV, 4) }
                 return nil
             }
             return ok ? e : nil
