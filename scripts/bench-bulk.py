@@ -23,7 +23,7 @@ Rounds alternate the commands in a rotating order; the report gives medians, etc
 Environment: BENCH_BULK_KEYS (default 100000), BENCH_BULK_ROUNDS (3, for the watch replays),
 BENCH_BULK_GET_ROUNDS (9, for the gets: about a second each, and the noisiest), BENCH_BULK_CONNS (8 parallel loaders),
 BENCH_LATENCY_PUTS (1000; 0 skips 4), BENCH_HUGE_KEYS (1000000; 0 skips 5), BENCH_MIRROR_ROUNDS (1: etcdctl's copy
-of 100,000 keys takes minutes; 0 skips 6).
+of 100,000 keys takes minutes; 0 skips 6), BENCH_TXN_KEYS (100000; 0 skips the transaction catch-up), BENCH_TXN_ROUNDS (5).
 """
 import base64, http.client, json, os, select, signal, statistics as st, subprocess, sys, threading, time
 
@@ -36,6 +36,9 @@ LAT_PUTS = int(os.environ.get("BENCH_LATENCY_PUTS", "1000"))
 HUGE = int(os.environ.get("BENCH_HUGE_KEYS", "1000000"))
 MIRROR_ROUNDS = int(os.environ.get("BENCH_MIRROR_ROUNDS", "1"))
 MIRROR_LIMIT = 900.0  # seconds before a mirror's copy is given up
+TXN = int(os.environ.get("BENCH_TXN_KEYS", "100000"))
+TXN_ROUNDS = int(os.environ.get("BENCH_TXN_ROUNDS", "5"))
+TXN_FORMATS = ("simple", "json", "jsonl")
 WATCH_LIMIT = 180.0  # seconds before a watch run is given up
 HOST, PORT = E.rsplit(":", 1)
 assert HOST == "127.0.0.1", "bench-bulk: loopback only"
@@ -103,6 +106,14 @@ def load_txn(prefix, n):
 
     in_parallel(worker, prefix)
     return min(revs)
+
+
+def load_txn_timed(prefix, n):
+    """load_txn with a log line: (first revision, seconds taken)."""
+    log(f"loading {n} keys {prefix}... in transactions of 128 puts")
+    t0 = time.monotonic()
+    first = load_txn(prefix, n)
+    return first, time.monotonic() - t0
 
 
 def in_parallel(worker, what):
@@ -230,10 +241,11 @@ def poll_until(name, p, t0, limit, pause, step):
         time.sleep(pause)
 
 
-def until_events(name, argv, out):
-    """Start argv with stdout to `out`, poll the file, stop when the line holding the N-th event has arrived
-    (events counted as `"kv":` members, one per event in both the gateway's and etcdctl's JSON); then kill it.
-    Returns (seconds, lines, events)."""
+def until_events(name, argv, out, n=None, needle=b'"kv":'):
+    """Start argv with stdout to `out`, poll the file, stop when the line holding the n-th event (default N) has
+    arrived (events counted as `needle`: `"kv":` members, one per event in both the gateway's and etcdctl's JSON;
+    b"PUT" for the simple format, a line of its own per event); then kill it. Returns (seconds, lines, events)."""
+    n = N if n is None else n
     with open(out, "wb") as f:
         t0 = time.monotonic()
         p = subprocess.Popen(argv, stdout=f, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -248,14 +260,14 @@ def until_events(name, argv, out):
                     pos = 0
                     while (nl := chunk.find(b"\n", pos)) >= 0:
                         partial.extend(chunk[pos:nl])
-                        complete += partial.count(b'"kv":')
+                        complete += partial.count(needle)
                         lines += 1
                         partial.clear()
                         pos = nl + 1
                     partial.extend(chunk[pos:])
-                    if complete >= N:
+                    if complete >= n:
                         return (time.monotonic() - t0, lines, complete), ""
-                return None, f"with {complete} of {N} events"
+                return None, f"with {complete} of {n} events"
             return poll_until(name, p, t0, WATCH_LIMIT, 0.002, step)
     finally:
         if p.poll() is None:
@@ -441,13 +453,56 @@ def main():
         for t in ("etch", "etcdctl"):
             os.remove(w[t][0]["out"])
 
+    # 4. the transaction workload (issue 13): TXN keys written in transactions of 128 puts, so the catch-up is
+    # one gateway response holding every event (24 MB of JSON for 100,000 keys), then watched from its first
+    # revision until the last event is out: etch in three formats vs curl vs etcdctl.
+    txn = {}
+    if TXN > 0:
+        T, txn["load"] = load_txn_timed("/bench/", TXN)
+        txn["rev"] = T
+        txn["revs"] = current_revision() - T + 1
+        body = json.dumps({"create_request": {"key": b64("/bench/"), "range_end": b64("/bench0"), "start_revision": T}})
+        capture = os.path.join(WORK, "txn-capture.json")
+        watch = ["watch", "--prefix", "/bench/", "--rev", str(T)]
+        cmds = [(f"etch {fmt}", etch + watch + ["--max-events", str(TXN), "-w", fmt]) for fmt in TXN_FORMATS]
+        cmds += [("curl", ["curl", "-sN", "-XPOST", f"{url}/v3/watch", "-d", body]),
+                 ("etcdctl", ["timeout", str(int(WATCH_LIMIT) + 10)] + etcdctl + watch + ["-w", "json"])]
+        # etch's output vs etcdctl's, once per format etcdctl has (simple events are `PUT` lines)
+        txn["cmp"] = {}
+        for fmt in [f for f in TXN_FORMATS if f in ("simple", "json")]:
+            a, b = os.path.join(WORK, f"txn-etch.{fmt}"), os.path.join(WORK, f"txn-etcdctl.{fmt}")
+            timed("cmp", etch + watch + ["--max-events", str(TXN), "-w", fmt], a)
+            until_events("etcdctl watch", ["timeout", str(int(WATCH_LIMIT) + 10)] + etcdctl + watch + ["-w", fmt], b,
+                         n=TXN, needle=b'"kv":' if fmt == "json" else b"PUT")
+            txn["cmp"][fmt] = same(a, b)
+            os.remove(a), os.remove(b)
+
+        def run(c, r):
+            if c[0].startswith("etch"):
+                wall, rss = timed(c[0].replace(" ", "_"), c[1], os.path.join(WORK, "txn.out"))
+                os.remove(os.path.join(WORK, "txn.out"))
+                return {"wall": wall, "rss": rss}
+            out = capture if c[0] == "curl" else os.path.join(WORK, "txn.out")
+            wall, lines, _ = until_events(f"{c[0]} watch", c[1], out, n=TXN)
+            if c[0] != "curl":
+                os.remove(out)
+            return {"wall": wall, "lines": lines}
+
+        log(f"watch catch-up of {TXN} events in {txn['revs']} revisions from revision {T}, {TXN_ROUNDS} rounds of "
+            f"{len(cmds)} ")
+        txn["res"] = rounds_of(cmds, run, TXN_ROUNDS)
+        # The decode path alone, on curl's capture of the same stream (scripts/bench-decode.py)
+        txn["capture_bytes"] = os.path.getsize(capture)
+        got = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-decode.py"),
+                              ETCH, capture, "--rounds", str(TXN_ROUNDS), "--formats", ",".join(TXN_FORMATS)],
+                             capture_output=True, text=True)
+        txn["decode"] = got.stdout if got.returncode == 0 else f"bench-decode failed: {got.stderr.strip()[-300:]}\n"
+        os.remove(capture)
+
     # 5. memory runs over HUGE keys: one run of each, peak RSS
     huge = {}
     if HUGE > 0:
-        log(f"loading {HUGE} keys in transactions of 128 puts")
-        t0 = time.monotonic()
-        HR = load_txn("huge/", HUGE)
-        huge["load"] = time.monotonic() - t0
+        HR, huge["load"] = load_txn_timed("huge/", HUGE)
         HE = current_revision()
         hrng = json.dumps({"key": b64("huge/"), "range_end": b64("huge0")})
         log(f"loaded in {huge['load']:.1f} s; get and watch replay of {HUGE} keys, once each")
@@ -547,6 +602,32 @@ def main():
         print("| copy | etch (transactions of 128 puts) | etcdctl (one put per key) | etcdctl / etch |")
         print("|---|---:|---:|---:|")
         print(f"| {N:,} keys | {sec(st.median(e))} | {sec(st.median(t))} | {st.median(t) / st.median(e):.1f}x faster |")
+    if txn:
+        res = txn["res"]
+        w = {k: [x["wall"] for x in v] for k, v in res.items()}
+        print()
+        print(f"### Watch catch-up of a transaction workload: {TXN:,} keys")
+        print()
+        print(f"{TXN:,} keys `/bench/0000000`.. with 100-byte values written in gateway transactions of 128 puts "
+              f"({txn['revs']:,} revisions, {txn['load']:.1f} s), then `watch --prefix /bench/ --rev {txn['rev']}` "
+              "(the first revision of the load) until the last event is out: etch with `--max-events` until it "
+              "exits, output to a file; curl (the same gateway watch, whose catch-up is one response of "
+              f"{txn['capture_bytes']:,} bytes) and etcdctl (`-w json`) until the line holding the last event has "
+              f"reached their output file, polled every 2 ms, then killed. {TXN_ROUNDS} rounds, order rotating; "
+              "medians, and in brackets the lowest and highest per-round ratio:")
+        print()
+        print("| client | wall | etch / curl | etch / etcdctl | peak RSS |")
+        print("|---|---:|---:|---:|---:|")
+        for name in [f"etch {f}" for f in TXN_FORMATS]:
+            print(f"| {name} | {sec(st.median(w[name]))} | {ratio(w[name], w['curl'])} | {ratio(w[name], w['etcdctl'])} "
+                  f"| {mib(max(x['rss'] for x in res[name]))} |")
+        print(f"| curl (limit) | {sec(st.median(w['curl']))} | | | |")
+        print(f"| etcdctl `-w json` | {sec(st.median(w['etcdctl']))} | | | |")
+        print()
+        print("etch's output vs etcdctl's (cmp, once): " + ", ".join(f"{f} {cmp_word(ok)}" for f, ok in txn["cmp"].items())
+              + ".")
+        print()
+        print(txn["decode"].rstrip())
     if huge:
         print()
         print(f"### Memory: {HUGE:,} keys of 100 bytes")

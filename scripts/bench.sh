@@ -6,9 +6,11 @@
 # all talking to one throwaway etcd on free loopback ports. Reports medians and ratios (machines are shared
 # and noisy: compare ratios, not absolute times) plus the peak RSS of one run of each. Then, on the same etcd,
 # the bulk section (scripts/bench-bulk.py): 100,000 keys loaded, `get --prefix` over all of them, a watch replay
-# of 100,000 revisions and one revision of 100,000 deletes, again etch vs curl vs etcdctl. Last, the snapshot
-# section (scripts/bench-snapshot.py): snapshot save of a database of at least 256 MB, etch vs curl vs etcdctl,
-# then snapshot status of the saved file, etch vs etcdctl (scripts/bench-status.py).
+# of 100,000 revisions and one revision of 100,000 deletes, the watch catch-up of 100,000 keys written in
+# transactions of 128 puts (one 24 MB gateway response) in three formats, again etch vs curl vs etcdctl, and
+# etch's decode path alone on curl's capture of that response (scripts/bench-decode.py: CPU per MB). Last, the
+# snapshot section (scripts/bench-snapshot.py): snapshot save of a database of at least 256 MB, etch vs curl vs
+# etcdctl, then snapshot status of the saved file, etch vs etcdctl (scripts/bench-status.py).
 # Usage: sh scripts/bench.sh /abs/path/to/etch     (make bench passes the release binary)
 # Prints a Markdown table on stdout and writes it to bench-results/latest.md (hyperfine's JSON: bench-results/raw/).
 # Tunables (environment): BENCH_RUNS (default 200), BENCH_WARMUP (default 20), BENCH_ROUNDS (default 10);

@@ -1,6 +1,21 @@
 /// Standard base64 (RFC 4648, with padding), as the gateway encodes `bytes` fields.
 public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    /// The two characters of each 12-bit value, the first in the low byte (written as one UInt16 on a
+    /// little-endian machine, as x86-64 and arm64 Linux are).
+    private static let pairs: [UInt16] = (0..<4096).map { x in
+        UInt16(littleEndian: UInt16(alphabet[x >> 6]) | UInt16(alphabet[x & 63]) << 8)
+    }
+    /// Four 256-entry tables: a character's six bits already shifted to its place in a group of four (18, 12, 6,
+    /// 0), or bit 24 for a character outside the alphabet, so a group decodes with four loads and three ORs.
+    private static let quads: [UInt32] = {
+        var t = [UInt32](repeating: 1 << 24, count: 1024)
+        for c in 0..<256 where reverse[c] != 0xFF {
+            let v = UInt32(reverse[c])
+            t[c] = v << 18; t[256 + c] = v << 12; t[512 + c] = v << 6; t[768 + c] = v
+        }
+        return t
+    }()
     private static let reverse: [UInt8] = {
         var t = [UInt8](repeating: 0xFF, count: 256)
         for (i, c) in alphabet.enumerated() { t[Int(c)] = UInt8(i) }
@@ -10,44 +25,53 @@ public enum Base64 {
         return t
     }()
 
+    /// The length of the encoding of `n` bytes, padding included.
+    @inline(__always) public static func encodedCount(_ n: Int) -> Int { (n + 2) / 3 * 4 }
+
     /// Encodes bytes, appending to `out`. The buffer grows geometrically (no exact-size reserve per call,
     /// which would copy a large output buffer again for every short value).
     public static func encode(_ bytes: some Collection<UInt8>, into out: inout [UInt8]) {
         let n = bytes.count
         guard n > 0 else { return }
         let start = out.count
-        let encoded = (n + 2) / 3 * 4
-        out.append(contentsOf: repeatElement(UInt8(ascii: "="), count: encoded))
+        out.append(contentsOf: repeatElement(UInt8(ascii: "="), count: encodedCount(n)))
         let done: Void? = bytes.withContiguousStorageIfAvailable { src in
-            out.withUnsafeMutableBufferPointer { dst in encode(src, into: dst, at: start) }
+            out.withUnsafeMutableBufferPointer { dst in _ = encode(src, to: dst.baseAddress! + start) }
         }
         if done == nil {
             let copy = Array(bytes)
             copy.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in encode(src, into: dst, at: start) }
+                out.withUnsafeMutableBufferPointer { dst in _ = encode(src, to: dst.baseAddress! + start) }
             }
         }
     }
 
-    /// Writes the encoding of `src` into `dst` from `at`; the padding is already in place.
-    private static func encode(_ src: UnsafeBufferPointer<UInt8>, into dst: UnsafeMutableBufferPointer<UInt8>, at: Int) {
-        alphabet.withUnsafeBufferPointer { abc in
-            var i = 0, o = at
-            let n = src.count
-            while i + 3 <= n {
-                let a = src[i], b = src[i + 1], c = src[i + 2]
-                dst[o] = abc[Int(a >> 2)]
-                dst[o + 1] = abc[Int((a & 0x03) << 4 | b >> 4)]
-                dst[o + 2] = abc[Int((b & 0x0F) << 2 | c >> 6)]
-                dst[o + 3] = abc[Int(c & 0x3F)]
-                i += 3; o += 4
+    /// Writes the encoding of `src`, padding included, at `dst` (room for `encodedCount(src.count)` bytes);
+    /// returns how many bytes it wrote.
+    public static func encode(_ src: UnsafeBufferPointer<UInt8>, to dst: UnsafeMutablePointer<UInt8>) -> Int {
+        let n = src.count
+        guard n > 0, let s = src.baseAddress else { return 0 }
+        return alphabet.withUnsafeBufferPointer { abc -> Int in
+            var i = 0, o = 0
+            // Three bytes are 24 bits: two 12-bit halves, each two characters from the pairs table.
+            pairs.withUnsafeBufferPointer { pair in
+                let out = UnsafeMutableRawPointer(dst)
+                while i + 3 <= n {
+                    let v = Int(s[i]) << 16 | Int(s[i + 1]) << 8 | Int(s[i + 2])
+                    out.storeBytes(of: pair[v >> 12], toByteOffset: o, as: UInt16.self)
+                    out.storeBytes(of: pair[v & 0xFFF], toByteOffset: o + 2, as: UInt16.self)
+                    i += 3; o += 4
+                }
             }
             if i < n {
-                let a = src[i], b: UInt8 = i + 1 < n ? src[i + 1] : 0
+                let a = s[i], b: UInt8 = i + 1 < n ? s[i + 1] : 0
                 dst[o] = abc[Int(a >> 2)]
                 dst[o + 1] = abc[Int((a & 0x03) << 4 | b >> 4)]
-                if i + 1 < n { dst[o + 2] = abc[Int((b & 0x0F) << 2)] }
+                dst[o + 2] = i + 1 < n ? abc[Int((b & 0x0F) << 2)] : UInt8(ascii: "=")
+                dst[o + 3] = UInt8(ascii: "=")
+                o += 4
             }
+            return o
         }
     }
 
@@ -87,15 +111,18 @@ public enum Base64 {
         precondition(dst.count >= n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1))
         return reverse.withUnsafeBufferPointer { table -> Int? in
             var i = 0, o = 0
-            while i + 4 <= n {
-                let a = table[Int(src[i])], b = table[Int(src[i + 1])]
-                let c = table[Int(src[i + 2])], d = table[Int(src[i + 3])]
-                if (a | b | c | d) & 0xC0 != 0 { return nil }
-                dst[o] = a << 2 | b >> 4
-                dst[o + 1] = b << 4 | c >> 2
-                dst[o + 2] = c << 6 | d
-                i += 4; o += 3
+            let whole = quads.withUnsafeBufferPointer { q -> Bool in
+                while i + 4 <= n {
+                    let v = q[Int(src[i])] | q[256 + Int(src[i + 1])] | q[512 + Int(src[i + 2])] | q[768 + Int(src[i + 3])]
+                    if v & (1 << 24) != 0 { return false }
+                    dst[o] = UInt8(truncatingIfNeeded: v >> 16)
+                    dst[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                    dst[o + 2] = UInt8(truncatingIfNeeded: v)
+                    i += 4; o += 3
+                }
+                return true
             }
+            if !whole { return nil }
             if i < n {
                 let a = table[Int(src[i])], b = table[Int(src[i + 1])]
                 let c = i + 2 < n ? table[Int(src[i + 2])] : 0

@@ -35,17 +35,10 @@ public struct RangeStreamDecoder {
     }
 
     private mutating func scanKVs(_ onKVs: ([KeyValue]) -> Void) throws(GatewayError) {
-        var kvs: [KeyValue] = []
-        var failure: GatewayError?
-        buffer.withUnsafeBufferPointer { b in
-            scanner.scan(b) { object in
-                do { kvs.append(try KeyValue(json: JSONParser.parse(object))) } catch {
-                    failure = error as? GatewayError ?? .malformedReply("range reply key-value is not valid JSON")
-                    return false
-                }
-                return true
-            }
+        let (kvs, failed) = buffer.withUnsafeBufferPointer { b in
+            scanner.decode(b, stopAtFailure: true, fast: FastDecode.keyValue(in:at:), slow: KeyValue.decode)
         }
+        let failure = failed.map { $0 as? GatewayError ?? .malformedReply("range reply key-value is not valid JSON") }
         if let failure { throw failure }
         if scanner.foundNonObject { throw .malformedReply("kv is not a JSON object") }
         if !kvs.isEmpty { onKVs(kvs) }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Splits a watch stream into messages like `LineFramer`, but decodes a message that grows past
 /// `streamThreshold` bytes event by event as its bytes arrive, handing on parts (`.first`, `.middle`, `.last`)
 /// instead of buffering the whole line: a replay of one revision with 100,000 events is a 7 MB line, and
@@ -26,7 +28,10 @@ public struct WatchStreamDecoder {
     /// Set when a streamed event could not be decoded.
     public private(set) var error: GatewayError?
 
-    public init() {}
+    /// Lines longer than this are decoded event by event (tests set a small one to reach that path cheaply).
+    private let threshold: Int
+
+    public init(streamThreshold: Int = WatchStreamDecoder.streamThreshold) { threshold = streamThreshold }
 
     /// Whether a large message is being streamed and has been opened (a `.first` part was handed on).
     public var inOpenMessage: Bool { streaming && opened }
@@ -36,7 +41,7 @@ public struct WatchStreamDecoder {
         var rest = chunk
         while !rest.isEmpty {
             if streaming {
-                let nl = rest.firstIndex(of: 0x0A)
+                let nl = newline(in: rest)
                 let end = nl ?? rest.count
                 buffer.append(contentsOf: rest[..<end])
                 scanEvents(emit)
@@ -50,17 +55,23 @@ public struct WatchStreamDecoder {
                 continue
             }
             // Not streaming: frame lines, but watch the pending line's size.
-            if let nl = rest.firstIndex(of: 0x0A) {
+            if let nl = newline(in: rest) {
                 framer.feed(UnsafeRawBufferPointer(rebasing: rest[...nl])) { emit(.line($0)) }
                 rest = UnsafeRawBufferPointer(rebasing: rest[(nl + 1)...])
                 plainLine = false
-                if framer.pendingCount > WatchStreamDecoder.streamThreshold { startStreaming(emit) }
+                if framer.pendingCount > threshold { startStreaming(emit) }
                 continue
             }
             framer.feed(rest) { emit(.line($0)) }
             rest = UnsafeRawBufferPointer(start: nil, count: 0)
-            if !plainLine && framer.pendingCount > WatchStreamDecoder.streamThreshold { startStreaming(emit) }
+            if !plainLine && framer.pendingCount > threshold { startStreaming(emit) }
         }
+    }
+
+    /// The offset of the first newline in `bytes`, by memchr (a catch-up line is megabytes long).
+    private func newline(in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let base = bytes.baseAddress, let p = memchr(base, 0x0A, bytes.count) else { return nil }
+        return base.distance(to: UnsafeRawPointer(p))
     }
 
     /// Delivers what is left when the stream ends normally.
@@ -116,16 +127,10 @@ public struct WatchStreamDecoder {
 
     /// Decodes every event object completed in `buffer` and hands them on as one part.
     private mutating func scanEvents(_ emit: (Piece) -> Void) {
-        var events: [Event] = []
-        var failure: GatewayError?
-        buffer.withUnsafeBufferPointer { b in
-            scanner.scan(b) { object in
-                do { events.append(try Event(json: JSONParser.parse(object))) } catch {
-                    failure = error as? GatewayError ?? .malformedReply("watch event is not valid JSON")
-                }
-                return true
-            }
+        let (events, failed) = buffer.withUnsafeBufferPointer { b in
+            scanner.decode(b, stopAtFailure: false, fast: FastDecode.event(in:at:), slow: Event.decode)
         }
+        let failure = failed.map { $0 as? GatewayError ?? .malformedReply("watch event is not valid JSON") }
         if let failure { error = failure }
         if scanner.foundNonObject && error == nil { error = .malformedReply("event is not a JSON object") }
         if !events.isEmpty {

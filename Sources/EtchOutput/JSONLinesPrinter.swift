@@ -129,13 +129,31 @@ public struct JSONLinesPrinter: Printer {
         let label = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
         out.append(UInt8(ascii: "\""))
         out.append(label)
-        if isValidUTF8(bytes) {
+        if isPlainASCII(bytes) {
+            // Most keys and values: printable ASCII with nothing to escape, copied whole.
+            out.write(upTo: bytes.count + 3) { p in
+                p[0] = UInt8(ascii: "\"")
+                p[1] = UInt8(ascii: ":")
+                p[2] = UInt8(ascii: "\"")
+                bytes.withUnsafeBufferPointer { b in if let src = b.baseAddress { (p + 3).update(from: src, count: b.count) } }
+                return bytes.count + 3
+            }
+            out.append(UInt8(ascii: "\""))
+        } else if isValidUTF8(bytes) {
             out.append("\":")
             out.appendDirectly { appendJSONString(bytes, to: &$0) }
         } else {
             out.append("_base64\":\"")
-            out.appendDirectly { Base64.encode(bytes, into: &$0) }
+            out.write(upTo: Base64.encodedCount(bytes.count)) { p in bytes.withUnsafeBufferPointer { Base64.encode($0, to: p) } }
             out.append(UInt8(ascii: "\""))
+        }
+    }
+
+    /// Whether `bytes` are all ASCII from space on, without `"` or `\`: a JSON string as they are.
+    static func isPlainASCII(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { b in
+            for c in b where c < 0x20 || c >= 0x80 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+            return true
         }
     }
 

@@ -27,10 +27,11 @@ public struct JSONPrinter: Printer {
     }
 
     static func base64(_ b: [UInt8], _ out: OutputBuffer) {
-        out.appendDirectly { bytes in
-            bytes.append(UInt8(ascii: "\""))
-            Base64.encode(b, into: &bytes)
-            bytes.append(UInt8(ascii: "\""))
+        out.write(upTo: Base64.encodedCount(b.count) + 2) { p in
+            p[0] = UInt8(ascii: "\"")
+            let n = b.withUnsafeBufferPointer { Base64.encode($0, to: p + 1) }
+            p[n + 1] = UInt8(ascii: "\"")
+            return n + 2
         }
     }
 
