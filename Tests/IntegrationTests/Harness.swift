@@ -296,3 +296,33 @@ final class StreamingProcess {
         if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
     }
 }
+
+/// A suite whose tests share one cluster: the first test that asks starts it (`makeCluster`, which a suite
+/// overrides to size or seed it), and it is stopped after the suite. Every test needs etcdctl, the reference.
+class SharedClusterTestCase: XCTestCase {
+    static let etcdctl = "/usr/bin/etcdctl"
+    /// One cluster per suite class (a stored static would be one for all subclasses).
+    nonisolated(unsafe) private static var clusters: [ObjectIdentifier: EtcdCluster] = [:]
+
+    class func makeCluster() throws -> EtcdCluster { try EtcdCluster() }
+
+    /// The suite's cluster, started on first use.
+    func sharedCluster() throws -> EtcdCluster {
+        let suite = ObjectIdentifier(type(of: self))
+        if let c = Self.clusters[suite] { return c }
+        let c = try type(of: self).makeCluster()
+        Self.clusters[suite] = c
+        return c
+    }
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.etcdctl) else {
+            throw XCTSkip("etcdctl is not installed: run make test, which installs etcd-client")
+        }
+    }
+
+    override class func tearDown() {
+        clusters.removeValue(forKey: ObjectIdentifier(self))?.stop()
+        super.tearDown()
+    }
+}

@@ -6,27 +6,19 @@ import XCTest
 /// leases revoked from outside and observers disconnected: mutual exclusion between etch and etcdctl with no
 /// update lost or applied twice, a lost lease stopping the command (SIGTERM, SIGKILL after the grace) and the
 /// leader (exit 8), observers following every leader change once.
-final class LockElectReliabilityTests: XCTestCase {
-    static let etcdctl = "/usr/bin/etcdctl"
-    nonisolated(unsafe) static var shared: EtcdCluster?
+final class LockElectReliabilityTests: SharedClusterTestCase {
+    override class func makeCluster() throws -> EtcdCluster { try EtcdCluster(size: 3) }
 
-    var cluster: EtcdCluster { Self.shared! }
+    /// Set up by setUpWithError for every test.
+    private(set) var cluster: EtcdCluster!
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.etcdctl) else {
-            throw XCTSkip("etcdctl is not installed: run make test, which installs etcd-client")
-        }
-        if Self.shared == nil { Self.shared = try EtcdCluster(size: 3) }
+        try super.setUpWithError()
+        cluster = try sharedCluster()
         // A test that failed half-way may have left a member down.
         let down = cluster.members.filter { $0.process == nil }
         for m in down { try m.start(wait: false) }
         for m in down { try m.waitHealthy() }
-    }
-
-    override class func tearDown() {
-        shared?.stop()
-        shared = nil
-        super.tearDown()
     }
 
     /// The cluster's endpoints, `first` first (a client talks to the first one that answers).

@@ -5,13 +5,9 @@ import XCTest
 /// saves compared), side by side with etcdctl 3.4.23: the file, stdout and exit codes must be the same. Faults
 /// etcd cannot be made to commit (a cut connection, a stall, a wrong digest) go through CuttingProxy and
 /// FakeGateway.
-final class SnapshotSaveTests: XCTestCase {
-    static let etcdctl = "/usr/bin/etcdctl"
-    nonisolated(unsafe) static var shared: EtcdCluster?
-
+final class SnapshotSaveTests: SharedClusterTestCase {
     /// One member holding ~600 KB of values (several dozen 32 KiB blobs), written once by one txn.
-    func cluster() throws -> EtcdCluster {
-        if let c = Self.shared { return c }
+    override class func makeCluster() throws -> EtcdCluster {
         let c = try EtcdCluster()
         var txn = "\n"
         var rng = SystemRandomNumberGenerator()
@@ -22,20 +18,10 @@ final class SnapshotSaveTests: XCTestCase {
         txn += "\n\n"
         let r = try etch(["--endpoints", c.endpoint, "txn"], stdin: Data(txn.utf8))
         XCTAssertEqual(r.status, 0, r.stderr)
-        Self.shared = c
         return c
     }
 
-    override class func tearDown() {
-        shared?.stop()
-        shared = nil
-    }
-
-    override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.etcdctl) else {
-            throw XCTSkip("etcdctl is not installed: run make test, which installs etcd-client")
-        }
-    }
+    func cluster() throws -> EtcdCluster { try sharedCluster() }
 
     func temporaryDirectory() throws -> String {
         let dir = NSTemporaryDirectory() + "etch-snap-" + UUID().uuidString
