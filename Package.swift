@@ -17,9 +17,10 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "EtchTransport", dependencies: ["CCurl"]),
-        // SHA-256 with the x86 SHA extensions, for snapshot save (SHA256.swift is the portable version).
-        .target(name: "CSHA256"),
-        .target(name: "EtchGateway", dependencies: ["EtchTransport", "CSHA256"]),
+        // SHA-256 with the x86 SHA extensions and base64 decoding with AVX2, for snapshot save and large values
+        // (SHA256.swift and Base64.swift are the portable versions, used where the CPU lacks them).
+        .target(name: "CAccel"),
+        .target(name: "EtchGateway", dependencies: ["EtchTransport", "CAccel"]),
         // etcd's bbolt database files, read and written locally: no network, no Foundation. SSE4.2 is enabled for
         // the C intrinsics only (the crc32 instruction, used after a CPUID check), not for Swift code.
         .target(name: "EtchBolt", swiftSettings: [.unsafeFlags(["-Xcc", "-msse4.2"])]),

@@ -1,4 +1,4 @@
-import CSHA256
+import CAccel
 
 /// SHA-256 (FIPS 180-4), incremental: etcd ends a snapshot stream with the SHA-256 of the database bytes before
 /// it, which `snapshot save` checks. Written here because etch takes no dependency beyond libcurl. On CPUs with

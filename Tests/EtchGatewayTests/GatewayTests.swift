@@ -1,5 +1,6 @@
 @testable import EtchGateway
 import EtchTransport
+import Foundation
 import XCTest
 
 /// Stream framing: lines split across chunks, blank lines, a last line without a newline.
@@ -66,6 +67,36 @@ final class JSONTests: XCTestCase {
         XCTAssertNil(Base64.decode("Zm9v!"))
         XCTAssertNil(Base64.decode("Zm9=v"))
         XCTAssertNil(Base64.decode("Z"))
+    }
+
+    /// Long inputs go through the AVX2 decoder (where the CPU has it) and its scalar tail: every length up to
+    /// 400 bytes and every byte value decode as Foundation decodes them; a bad character anywhere (in a vector
+    /// block or the tail) is refused; URL-safe characters in a block hand the rest to the scalar decoder,
+    /// which reads them.
+    func testLongBase64MatchesFoundationAndRefusesBadCharacters() {
+        var rng = SystemRandomNumberGenerator()
+        for n in 0...400 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let text = Data(bytes).base64EncodedString()
+            XCTAssertEqual(Base64.encode(bytes), text, "encode, \(n) bytes")
+            XCTAssertEqual(Base64.decode(text), bytes, "decode, \(n) bytes (AVX2: \(Base64.avx2))")
+            let unpadded = String(text.reversed().drop { $0 == "=" }.reversed())
+            XCTAssertEqual(Base64.decode(unpadded), bytes, "unpadded, \(n) bytes")
+        }
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 97 &+ 5) }
+        let text = Array(Data(bytes).base64EncodedString().utf8)
+        for bad: UInt8 in [0, UInt8(ascii: " "), UInt8(ascii: "!"), UInt8(ascii: "@"), UInt8(ascii: "["), UInt8(ascii: "`"),
+                           UInt8(ascii: "{"), UInt8(ascii: ":"), UInt8(ascii: "."), 0x80, 0xFF, UInt8(ascii: "=")] {
+            for at in stride(from: 0, to: text.count - 4, by: 7) {
+                var t = text
+                t[at] = bad
+                XCTAssertNil(t.withUnsafeBufferPointer { Base64.decode($0) }, "\(bad) at \(at)")
+            }
+        }
+        // The URL-safe alphabet ('-' for '+', '_' for '/') is read too, in a vector block or after it.
+        let url = text.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: "-") : $0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0 }
+        XCTAssertTrue(url.contains(UInt8(ascii: "-")) || url.contains(UInt8(ascii: "_")))
+        XCTAssertEqual(url.withUnsafeBufferPointer { Base64.decode($0) }, bytes)
     }
 }
 

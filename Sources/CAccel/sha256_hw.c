@@ -1,7 +1,7 @@
 // SHA-256's compression function with the x86 SHA extensions (sha256rnds2, sha256msg1, sha256msg2): about five
 // times the speed of the portable Swift version in SHA256.swift, which is used on CPUs without them. Snapshot
 // save hashes every byte of a member's database; this keeps that from costing more CPU than receiving it.
-#include "csha256.h"
+#include "caccel.h"
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

@@ -1,0 +1,75 @@
+// Base64 decoding with AVX2, 32 characters at a time: each character is classified by its two nibbles with
+// two in-register table lookups (a character is valid when the low nibble's class bits and the high nibble's
+// do not intersect), mapped to its 6-bit value by adding an offset looked up by its high nibble ('/' shares
+// its nibble with '+' and gets its own offset), and the four 6-bit values of each 32-bit lane are packed into
+// three bytes with two multiply-adds. The method is Wojciech Muła's and Daniel Lemire's ("Faster Base64
+// Encoding and Decoding Using AVX2 Instructions", ACM TOPS 2018). Snapshot save decodes 4/3 of a member's
+// database; the portable table decoder in Base64.swift does about 1 GB/s, this several times that.
+#include "caccel.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+int etch_base64_avx2_available(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    if (!osxsave || !avx) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6) != 6) return 0;  // the OS saves the XMM and YMM registers
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 5) & 1;
+}
+
+__attribute__((target("avx2")))
+size_t etch_base64_decode_avx2(const uint8_t *src, size_t n, uint8_t *dst) {
+    // Class bits by low nibble and by high nibble; a valid character's two sets are disjoint.
+    const __m256i lut_lo = _mm256_setr_epi8(
+        0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1A, 0x1B, 0x1B, 0x1B, 0x1A,
+        0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1A, 0x1B, 0x1B, 0x1B, 0x1A);
+    const __m256i lut_hi = _mm256_setr_epi8(
+        0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+        0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+    // What to add to a character to get its value, by high nibble (index 1: '/', whose nibble is moved down).
+    const __m256i lut_roll = _mm256_setr_epi8(
+        0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i slash = _mm256_set1_epi8('/');
+    // Byte pairs to 12-bit values (a * 64 + b), then pairs of those to 24-bit ones.
+    const __m256i merge_bytes = _mm256_set1_epi32(0x01400140);
+    const __m256i merge_pairs = _mm256_set1_epi32(0x00011000);
+    // The three bytes of each lane, most significant first, packed at the start of each 128-bit half...
+    const __m256i pack = _mm256_setr_epi8(
+        2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
+        2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+    // ...and the two halves' twelve bytes made contiguous.
+    const __m256i join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
+    size_t i = 0, o = 0;
+    while (i + 44 <= n) {
+        __m256i in = _mm256_loadu_si256((const __m256i *)(src + i));
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi32(in, 4), nibble);
+        __m256i lo = _mm256_and_si256(in, nibble);
+        __m256i class_lo = _mm256_shuffle_epi8(lut_lo, lo);
+        __m256i class_hi = _mm256_shuffle_epi8(lut_hi, hi);
+        if (!_mm256_testz_si256(class_lo, class_hi)) break;
+        __m256i roll = _mm256_shuffle_epi8(lut_roll, _mm256_add_epi8(_mm256_cmpeq_epi8(in, slash), hi));
+        __m256i values = _mm256_add_epi8(in, roll);
+        __m256i pairs = _mm256_maddubs_epi16(values, merge_bytes);
+        __m256i words = _mm256_madd_epi16(pairs, merge_pairs);
+        __m256i out = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(words, pack), join);
+        _mm256_storeu_si256((__m256i *)(dst + o), out);
+        i += 32;
+        o += 24;
+    }
+    return i;
+}
+
+#else
+
+int etch_base64_avx2_available(void) { return 0; }
+size_t etch_base64_decode_avx2(const uint8_t *src, size_t n, uint8_t *dst) { (void)src; (void)n; (void)dst; return 0; }
+
+#endif
