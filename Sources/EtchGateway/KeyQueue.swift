@@ -128,7 +128,9 @@ public final class KeyQueue {
             request.startRevision = reply.header.revision + 1
             var timing = WatchTiming(createMilliseconds: createMilliseconds)
             timing.stopAt = stopAt
-            let watch = ResilientWatch(session: WatchSession(client: client, request: request), timing: timing)
+            // Resuming: the watch follows a read that reached the cluster, so a failure to create it (its member
+            // dying, an election) is retried on the next endpoint, as a break is, not the end of the wait.
+            let watch = ResilientWatch(session: WatchSession(client: client, request: request, resuming: true), timing: timing)
             watch.notice = notice
             var seen: WaitOutcome?
             let outcome = try watch.run { response in

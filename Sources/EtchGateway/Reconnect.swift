@@ -62,6 +62,26 @@ extension GatewayClient {
     }
 }
 
+extension GatewayClient {
+    /// A read retried until it gets through, as a long-lived stream reconnects (`Reconnect`: the next endpoint
+    /// each time, the backoff, a fresh token): for reads a long-running command needs between its watches
+    /// (`elect -l` looking up the next leader), which must outlive a member's death or an election. Ends only
+    /// with a reply, an interrupt, or a refusal that retrying cannot mend (refused credentials, a bad request).
+    public func persistently<T>(_ call: () throws(GatewayError) -> T) throws(GatewayError) -> T {
+        var reconnect = Reconnect()
+        while true {
+            do {
+                return try call()
+            } catch {
+                if error.isAborted || Interrupt.requested { throw error }
+                if case .unreachable = error {} else if !error.worthRetryingElsewhere { throw error }
+                _ = reconnect.ended(working: false)
+                try reconnect.advance(self)
+            }
+        }
+    }
+}
+
 extension GatewayError {
     /// Whether the request ended because etch stopped it (an interrupt).
     public var isAborted: Bool {

@@ -44,7 +44,9 @@ final class EtcdctlCompatibilityTests: XCTestCase {
         "timeout 2 $CTL watch --rev 1 k -- sh -c 'echo \"$ETCD_WATCH_EVENT_TYPE $ETCD_WATCH_KEY $ETCD_WATCH_VALUE $ETCD_WATCH_REVISION\"'",
         "timeout 2 $CTL watch --rev 1 odd -- sh -c 'echo \"$ETCD_WATCH_VALUE\"'",
         "ETCDCTL_WATCH_KEY=d/ timeout 2 $CTL watch --prefix --rev 1",
-        "(printf 'watch --rev 1 --prefix d/ -- echo run\\nprogress\\nbogus\\n'; sleep 1) | $CTL watch -i",
+        // The progress request goes after the catch-up is out: etcd 3.5.1 answers one at once, ahead of a catch-up
+        // its 100 ms sync loop has not sent yet (etcd-io/etcd#15220), for etcdctl as for etch.
+        "(printf 'watch --rev 1 --prefix d/ -- echo run\\n'; sleep 0.5; printf 'progress\\nbogus\\n'; sleep 1) | $CTL watch -i",
         "(printf 'watch --rev 1 k -w json\\n'; sleep 1) | $CTL watch -i -w json",
         "printf 'watch k --rev=x\\n' | $CTL watch -i", "$CTL watch -i </dev/null",
         "curl -s -XPOST $HTTP/v3/kv/compaction -d '{\"revision\":\"5\"}' >/dev/null; $CTL watch --rev 2 k -w json",

@@ -63,8 +63,10 @@ enum ElectCommand {
         let queue = KeyQueue(client: client, name: name, lease: 0)
         let create = GoDuration.milliseconds(ctx.globals.dialTimeoutNanoseconds) + ctx.commandTimeoutMilliseconds
         let lost = CLIError(.error, "elect: observer lost")
+        // Each watch follows a read that reached the cluster (resuming): failing to create it is retried on the
+        // next endpoint, as a break is.
         func watch(_ request: WatchCreateRequest, _ deliver: (WatchResponse) -> Bool) throws -> Bool {
-            let w = ResilientWatch(session: WatchSession(client: client, request: request), timing: WatchTiming(createMilliseconds: create))
+            let w = ResilientWatch(session: WatchSession(client: client, request: request, resuming: true), timing: WatchTiming(createMilliseconds: create))
             w.notice = { ctx.notice($0) }
             let outcome: WatchOutcome
             do { outcome = try w.run(deliver: deliver) } catch {
@@ -77,12 +79,22 @@ enum ElectCommand {
             default: throw lost
             }
         }
+        // The first lookup fails as any command does (a wrong endpoint is said at once); the later ones, after a
+        // leader's key was deleted, are retried until they get through, as the watches reconnect: an observer
+        // outlives a member's death and the election that follows (found by LockElectReliabilityTests under
+        // load, where one lookup through the killed member timed out and the observer gave up).
+        var started = false
         while true {
             let first: RangeResponse
-            do { first = try client.range(queue.ownerRequest()) } catch {
+            do {
+                let request = queue.ownerRequest()
+                first = started ? try client.persistently { () throws(GatewayError) in try client.range(request) }
+                    : try client.idempotent { () throws(GatewayError) in try client.range(request) }
+            } catch {
                 if ctx.interrupted { return .success }
                 throw lost
             }
+            started = true
             var header = first.header
             var leader: KeyValue
             if let kv = first.kvs.first {
