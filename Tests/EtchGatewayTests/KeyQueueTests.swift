@@ -125,4 +125,27 @@ final class KeyQueueTests: XCTestCase {
         XCTAssertThrowsError(try client.idempotent { () throws(GatewayError) -> Int in calls += 1; throw .unreachable([]) })
         XCTAssertEqual(calls, 1, "send tried every endpoint already")
     }
+
+    /// `persistently` (elect -l's lookups) goes on past every endpoint, and past none answering at all, moving on
+    /// each time; a refusal that retrying cannot mend ends it at once.
+    func testPersistentReadsOutlastEveryEndpointFailing() throws {
+        let client = GatewayClient(endpoints: ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"].map { Endpoint($0, tlsByDefault: false)! },
+                                   transport: HTTPTransport(options: TransportOptions()), commandTimeoutMilliseconds: 1000)
+        var calls = 0
+        let value = try client.persistently { () throws(GatewayError) -> Int in
+            calls += 1
+            if calls < 4 { throw .emptyReply(endpoint: "x") }
+            if calls < 6 { throw .unreachable([]) }
+            return 7
+        }
+        XCTAssertEqual(value, 7)
+        XCTAssertEqual(calls, 6, "three endpoints failing, then none reachable twice, then a reply")
+        XCTAssertEqual(client.current, 5 % 3)
+        calls = 0
+        XCTAssertThrowsError(try client.persistently { () throws(GatewayError) -> Int in
+            calls += 1
+            throw .server(code: 7, message: "etcdserver: permission denied", httpStatus: 403)
+        })
+        XCTAssertEqual(calls, 1)
+    }
 }
