@@ -140,6 +140,53 @@ final class MakeMirrorTests: XCTestCase {
         }
     }
 
+    /// A destination that serves clients over TLS only and requires a client certificate: etcdctl's --dest-cacert,
+    /// --dest-cert and --dest-key reach it. Without the client certificate, or without the CA, etch exits 1 at
+    /// once and says which (etcdctl 3.4 retries silently forever in both cases); a key file that cannot be read
+    /// is etcdctl's error and exit code.
+    func testTLSDestination() throws {
+        let pki = try TestPKI()
+        let dir = NSTemporaryDirectory() + "etch-mirror-tls-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = try EtcdCluster()
+        defer { source.stop() }
+        let destination = try TLSEtcd(pki: pki, directory: dir)
+        defer { destination.member.kill() }
+        let src = source.endpoint
+        try load(src, prefix: "tls/", count: 20)
+        XCTAssertEqual(try etch(["--endpoints", src, "put", "tls/del", "x"]).status, 0)
+        let mirror = try StreamingProcess(etchBinary, ["--endpoints", src, "make-mirror", "--prefix", "tls/",
+                                                       "--dest-cacert", pki.path("ca.crt"), "--dest-cert", pki.path("client.crt"),
+                                                       "--dest-key", pki.path("client.key"), destination.endpoint])
+        XCTAssertEqual(try etch(["--endpoints", src, "del", "tls/del"]).status, 0)
+        let want = try etch(["--endpoints", src, "get", "--prefix", "tls/"]).out
+        XCTAssertFalse(want.isEmpty)
+        var got = ""
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            got = try etch(["--endpoints", destination.endpoint] + destination.tlsFlags + ["get", "--prefix", "tls/"]).out
+            if got == want { break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(got, want, "the TLS destination holds the source's keys, the deleted one gone: \(mirror.errors)")
+        XCTAssertEqual(mirror.stop(), SIGINT)
+
+        let noClientCert = try etch(["--endpoints", src, "make-mirror", "--prefix", "tls/", "--dest-cacert", pki.path("ca.crt"),
+                                     destination.endpoint], timeout: 20)
+        XCTAssertEqual(noClientCert.status, 1, noClientCert.stderr)
+        XCTAssertTrue(noClientCert.stderr.contains("client certificate"), noClientCert.stderr)
+        let noCA = try etch(["--endpoints", src, "make-mirror", "--prefix", "tls/", destination.endpoint], timeout: 20)
+        XCTAssertEqual(noCA.status, 1, noCA.stderr)
+        XCTAssertTrue(noCA.stderr.contains("not signed by a CA"), noCA.stderr)
+        let args = ["--endpoints", src, "make-mirror", "--dest-cacert", pki.path("ca.crt"), "--dest-cert", pki.path("client.crt"),
+                    "--dest-key", dir + "/missing.key", destination.endpoint]
+        let mine = try etch(args, timeout: 20)
+        let theirs = try runProcess("/usr/bin/etcdctl", args, timeout: 20)
+        XCTAssertEqual(mine.status, theirs.status)
+        XCTAssertEqual(mine.stderr, theirs.stderr)
+    }
+
     func testResumesFromTheCheckpointAfterAKill() throws {
         let source = try EtcdCluster()
         let destination = try EtcdCluster()
