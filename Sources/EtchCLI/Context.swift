@@ -110,7 +110,7 @@ public final class Context {
     /// A client for `endpoints` with these TLS files, which are opened first: etcdctl opens them before
     /// dialing and fails on a missing one with Go's message and 128. (make-mirror's destination has its own.)
     func connect(_ endpoints: [Endpoint], caFile: String?, certFile: String?, keyFile: String?,
-                 insecureSkipVerify: Bool) throws -> GatewayClient {
+                 insecureSkipVerify: Bool, tlsFlagPrefix: String = "") throws -> GatewayClient {
         for path in [caFile, certFile, keyFile].compactMap({ $0 }) {
             let fd = open(path, O_RDONLY)
             if fd < 0 {
@@ -126,6 +126,7 @@ public final class Context {
         options.certFile = certFile
         options.keyFile = keyFile
         options.insecureSkipVerify = insecureSkipVerify
+        options.tlsFlagPrefix = tlsFlagPrefix
         let transport = HTTPTransport(options: options)
         if globals.debug {
             transport.debugLog = { [stderr] line in

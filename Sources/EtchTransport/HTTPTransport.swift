@@ -36,6 +36,9 @@ public struct TransportOptions: Sendable {
     public var certFile: String?
     public var keyFile: String?
     public var insecureSkipVerify = false
+    /// Put before the TLS flags that failure messages name: "dest-" for make-mirror's destination, whose flags
+    /// are --dest-cacert, --dest-cert and --dest-key.
+    public var tlsFlagPrefix = ""
     public init() {}
 }
 
@@ -79,8 +82,9 @@ public struct TransportError: Error, Sendable, Equatable {
 }
 
 extension TransportError {
-    /// What a TLS failure means for the user, from OpenSSL's and curl's texts; nil when it is not one.
-    public static func explainTLS(_ detail: String) -> String? {
+    /// What a TLS failure means for the user, from OpenSSL's and curl's texts; nil when it is not one. The flags
+    /// it names get `flagPrefix` after their dashes (`--dest-cert` for "dest-").
+    public static func explainTLS(_ detail: String, flagPrefix: String = "") -> String? {
         let d = detail.lowercased()
         let table: [(String, String)] = [
             ("unable to get local issuer certificate", "the server's certificate is not signed by a CA etch trusts (give its CA with --cacert)"),
@@ -103,7 +107,23 @@ extension TransportError {
             ("wrong version number", "the endpoint does not speak TLS (use http://)"),
             ("packet length too long", "the endpoint does not speak TLS (use http://)"),
         ]
-        for (needle, why) in table where d.contains(needle) { return "TLS: " + why }
+        for (needle, why) in table where d.contains(needle) {
+            guard !flagPrefix.isEmpty else { return "TLS: " + why }
+            // "--x" -> "--<prefix>x", byte by byte (no Foundation here).
+            var out: [UInt8] = []
+            let b = Array(why.utf8)
+            var i = 0
+            while i < b.count {
+                out.append(b[i])
+                if b[i] == UInt8(ascii: "-"), i + 1 < b.count, b[i + 1] == UInt8(ascii: "-") {
+                    out.append(b[i + 1])
+                    out.append(contentsOf: flagPrefix.utf8)
+                    i += 1
+                }
+                i += 1
+            }
+            return "TLS: " + String(decoding: out, as: UTF8.self)
+        }
         return nil
     }
 }
@@ -453,7 +473,7 @@ public final class HTTPTransport {
         if kind == .idle {
             detail = "nothing received for \(idleLimitNanoseconds / 1_000_000)ms"
         }
-        if let why = TransportError.explainTLS(detail) {
+        if let why = TransportError.explainTLS(detail, flagPrefix: options.tlsFlagPrefix) {
             // A server that rejects the client's certificate does so before it reads any request (with TLS 1.3
             // the alert arrives on the first read, after curl has sent the request): nothing was applied.
             kind = .tls

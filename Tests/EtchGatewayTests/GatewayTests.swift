@@ -340,6 +340,11 @@ final class TLSExplanationTests: XCTestCase {
             XCTAssertTrue(why?.contains(meaning) ?? false, "\(detail) -> \(why ?? "nil")")
         }
         XCTAssertNil(TransportError.explainTLS("Failed to connect to 127.0.0.1 port 1: Connection refused"))
+        // make-mirror's destination has its own flags, and the messages name them.
+        XCTAssertEqual(TransportError.explainTLS("sslv3 alert bad certificate", flagPrefix: "dest-"),
+                       "TLS: the server rejected the client certificate, or requires one (give --dest-cert and --dest-key signed by a CA it trusts)")
+        XCTAssertEqual(TransportError.explainTLS("unable to get local issuer certificate", flagPrefix: "dest-"),
+                       "TLS: the server's certificate is not signed by a CA etch trusts (give its CA with --dest-cacert)")
     }
 }
 

@@ -142,7 +142,7 @@ final class MakeMirrorTests: XCTestCase {
 
     /// A destination that serves clients over TLS only and requires a client certificate: etcdctl's --dest-cacert,
     /// --dest-cert and --dest-key reach it. Without the client certificate, or without the CA, etch exits 1 at
-    /// once and says which (etcdctl 3.4 retries silently forever in both cases); a key file that cannot be read
+    /// once and says which, naming the --dest- flags (etcdctl 3.4 retries silently forever in both cases); a key file that cannot be read
     /// is etcdctl's error and exit code.
     func testTLSDestination() throws {
         let pki = try TestPKI()
@@ -175,10 +175,11 @@ final class MakeMirrorTests: XCTestCase {
         let noClientCert = try etch(["--endpoints", src, "make-mirror", "--prefix", "tls/", "--dest-cacert", pki.path("ca.crt"),
                                      destination.endpoint], timeout: 20)
         XCTAssertEqual(noClientCert.status, 1, noClientCert.stderr)
-        XCTAssertTrue(noClientCert.stderr.contains("client certificate"), noClientCert.stderr)
+        XCTAssertTrue(noClientCert.stderr.contains("client certificate") && noClientCert.stderr.contains("--dest-cert and --dest-key"),
+                      noClientCert.stderr)
         let noCA = try etch(["--endpoints", src, "make-mirror", "--prefix", "tls/", destination.endpoint], timeout: 20)
         XCTAssertEqual(noCA.status, 1, noCA.stderr)
-        XCTAssertTrue(noCA.stderr.contains("not signed by a CA"), noCA.stderr)
+        XCTAssertTrue(noCA.stderr.contains("not signed by a CA") && noCA.stderr.contains("--dest-cacert"), noCA.stderr)
         let args = ["--endpoints", src, "make-mirror", "--dest-cacert", pki.path("ca.crt"), "--dest-cert", pki.path("client.crt"),
                     "--dest-key", dir + "/missing.key", destination.endpoint]
         let mine = try etch(args, timeout: 20)

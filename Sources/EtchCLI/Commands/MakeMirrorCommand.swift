@@ -118,6 +118,7 @@ enum MakeMirrorCommand {
         guard let endpoint = Endpoint(text, tlsByDefault: tls) else {
             throw CLIError(.error, "invalid destination endpoint \(goQuote(text)): expected host:port, http://host:port or https://host:port")
         }
-        return try ctx.connect([endpoint], caFile: files[0], certFile: files[1], keyFile: files[2], insecureSkipVerify: false)
+        return try ctx.connect([endpoint], caFile: files[0], certFile: files[1], keyFile: files[2], insecureSkipVerify: false,
+                               tlsFlagPrefix: "dest-")
     }
 }
