@@ -91,6 +91,12 @@ public final class GatewayClient {
             || message.contains("auth token is expired") || message.contains("user name is empty")
     }
 
+    /// Whether a watch cancel may be a stale token: one named as such, or etcd 3.5's "permission denied" (its
+    /// watch server checks permission with the token, so one it cannot read looks like a denial).
+    public static func mayBeStaleTokenCancel(_ reason: String) -> Bool {
+        isStaleToken(reason) || reason.contains("permission denied")
+    }
+
     /// Runs a call; when it fails on a stale token and credentials are known, authenticates again once and
     /// retries. A call refused for its token was not applied, so the retry cannot apply anything twice.
     func reauthenticating<T>(_ body: () throws(GatewayError) -> T) throws(GatewayError) -> T {

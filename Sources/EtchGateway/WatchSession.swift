@@ -146,6 +146,9 @@ public final class WatchSession {
     public private(set) var resumePoint: ResumePoint
     /// Whether the server has confirmed the watch on some connection.
     public private(set) var established = false
+    /// Set by the owner when a cancel that a stale token explains will be retried after authenticating again:
+    /// such a cancel then ends the connection without being delivered.
+    public var withholdTokenCancels = false
     /// Whether the last connection delivered a confirmation (so the reconnect backoff can start over).
     public private(set) var lastConnectionDelivered = false
     /// The endpoint of the last connection, for messages.
@@ -226,7 +229,12 @@ public final class WatchSession {
                     client.markCurrent(index)
                 }
                 resumePoint.observe(response)
-                if response.canceled { end = .canceled(response) }
+                if response.canceled {
+                    end = .canceled(response)
+                    // Kept from the consumer while the owner will authenticate again and retry (ResilientWatch):
+                    // shown only if it stands.
+                    if withholdTokenCancels && GatewayClient.mayBeStaleTokenCancel(response.cancelReason) { return }
+                }
                 if !deliver(response) && end == nil { end = .stoppedByConsumer }
             }
 
@@ -396,6 +404,7 @@ public final class ResilientWatch {
         var reconnect = Reconnect(retryTimeoutMilliseconds: retryTimeoutMilliseconds)
         var justAuthenticated = false
         while true {
+            session.withholdTokenCancels = session.client.credentials != nil && !justAuthenticated
             let end = try session.runConnection(timing: timing, deliver: deliver)
             switch end {
             case .stoppedByConsumer: return .stoppedByConsumer
@@ -405,9 +414,15 @@ public final class ResilientWatch {
                 // A token that expired or that this member does not know (after a restart or a failover): the
                 // reconnect below authenticates again and re-creates the watch at its resume point. Refused
                 // again right after that, it is not the token: the cancel stands.
-                guard session.client.credentials != nil, GatewayClient.isStaleToken(r.cancelReason),
-                      !justAuthenticated else { return .canceled(r) }
-                notice("etch: \(session.lastEndpoint) refused the auth token (\(GatewayError.printable(r.cancelReason))); authenticating again")
+                // etcd 3.5 answers a create whose token it cannot read with "permission denied" (its watch server
+                // checks permission with the token): after a restart the token is unknown. A real denial comes
+                // again right after a fresh token and stands.
+                guard session.client.credentials != nil, !justAuthenticated, GatewayClient.mayBeStaleTokenCancel(r.cancelReason)
+                else { return .canceled(r) }
+                // Said only when the server said it was the token: a denial that stands prints nothing more.
+                if GatewayClient.isStaleToken(r.cancelReason) {
+                    notice("etch: \(session.lastEndpoint) refused the auth token (\(GatewayError.printable(r.cancelReason))); authenticating again")
+                }
                 justAuthenticated = try session.client.renewTokenForReconnect()
                 if !justAuthenticated { reconnect.pause() }  // the cluster is busy (an election)
             case let .broken(reason):

@@ -81,6 +81,14 @@ enum InteractiveWatch {
         var stdinEOF = false
         var fatal: (any Error)?
         var streamError: GatewayError?
+        /// Set once the session has its client: whether it authenticates (watch cancels may mean a stale token).
+        var hasCredentials = false
+        /// Whether the token was renewed just before this connection (a denial then is a real one).
+        var justAuthenticated = false
+        /// A watch was refused in a way a stale token explains: end the connection, authenticate, re-create.
+        var staleToken = false
+        /// Whether the server said it was the token (then stderr says so; a "permission denied" retried once does not).
+        var staleSaid = false
 
         init(ctx: Context, printer: Printer) {
             self.ctx = ctx
@@ -98,10 +106,15 @@ enum InteractiveWatch {
                 streamError = .malformedReply("watch stream message has no valid result")
                 return false
             }
+            // The server confirms creates in the order they were sent. A refused create (created and canceled)
+            // belongs to the head of the queue but never gets an ID of its own: etcd 3.5 answers a denied one
+            // with the ID the request asked for, 0 when none, which can be a live watch's. Mapping it would send
+            // that watch's events to the refused one (found with a denied second watch: the first went silent).
+            var refused: Watcher?
             if piece.created {
-                // The server confirms creates in the order they were sent.
                 guard !awaitingCreated.isEmpty else { return true }
-                byID[piece.watchID] = awaitingCreated.removeFirst()
+                let next = awaitingCreated.removeFirst()
+                if piece.canceled { refused = next } else { byID[piece.watchID] = next }
             }
             if piece.watchID == -1 && piece.isProgressNotify {
                 // A stream-wide progress answer reaches every watcher, and each prints it, as in etcdctl.
@@ -110,10 +123,19 @@ enum InteractiveWatch {
                 }
                 return true
             }
-            guard let watcher = byID[piece.watchID], var response = watcher.joiner.add(piece) else { return true }
+            guard let watcher = refused ?? byID[piece.watchID], var response = watcher.joiner.add(piece) else { return true }
             if !response.events.isEmpty {
                 watcher.resume.dropRedelivered(&response.events)
                 if response.events.isEmpty { return true }
+            }
+            // A create refused for a token that expired or that a restarted member does not know: etcd 3.4 says
+            // so, 3.5 says "permission denied" (the watch server checks permission with the token it cannot
+            // read). Authenticate again and re-create every live watch, once; refused right after a fresh
+            // token, the denial is real and is shown as etcdctl shows it.
+            if response.canceled, hasCredentials, !justAuthenticated, GatewayClient.mayBeStaleTokenCancel(response.cancelReason) {
+                staleToken = true
+                staleSaid = GatewayClient.isStaleToken(response.cancelReason)
+                return false
             }
             watcher.resume.observe(response)
             if response.created && !response.canceled { return true }
@@ -167,6 +189,7 @@ enum InteractiveWatch {
 
         func run() throws -> ExitCode {
             let client = try ctx.makeClient()
+            hasCredentials = client.credentials != nil
             var reconnect = Reconnect()
             var failures: [GatewayError] = []
             var step = 0
@@ -178,6 +201,7 @@ enum InteractiveWatch {
                 byID = [:]
                 framer = LineFramer()
                 streamError = nil
+                staleToken = false
                 var delivered = false
                 do {
                     try client.duplexWatch(endpoint: index, initialBody: live.flatMap(\.createBody), inputFD: 0,
@@ -185,6 +209,12 @@ enum InteractiveWatch {
                                            sink: { delivered = true; return self.feed($0) })
                 } catch {
                     if let fatal { throw fatal }
+                    if staleToken {
+                        if staleSaid { ctx.notice("etch: \(client.endpoints[index].baseURL) refused the auth token; authenticating again") }
+                        justAuthenticated = try client.renewTokenForReconnect()
+                        if !justAuthenticated { reconnect.pause() }  // the cluster is busy (an election)
+                        continue
+                    }
                     if stdinEOF { throw CLIError(.invalidInput, "Error reading watch request line: EOF") }
                     if error.isAborted && ctx.interrupted { ctx.exitBySignal() }
                     if !delivered && !error.mayHaveReachedServer && watchers.isEmpty {
@@ -201,7 +231,7 @@ enum InteractiveWatch {
                     _ = reconnect.ended(working: delivered && !garbled)
                     let why = streamError?.message ?? error.message
                     ctx.notice("etch: watch stream from \(client.endpoints[index].baseURL) broke (\(why)); reconnecting with \(watchers.filter { !$0.canceled }.count) watch(es), each at its own revision")
-                    try reconnect.advance(client)
+                    justAuthenticated = try reconnect.advance(client)
                     continue
                 }
                 if let fatal { throw fatal }
