@@ -31,9 +31,11 @@ let package = Package(
         // Writes the git commit into the build (BuildInfo.gitCommit) for `etch version`.
         .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(name: "etch", dependencies: ["EtchCLI"]),
-        .testTarget(name: "EtchCLITests", dependencies: ["EtchCLI", "EtchGateway"]),
+        // Helpers the test targets share (a seeded random generator); no product uses it.
+        .target(name: "EtchTestSupport", path: "Tests/EtchTestSupport"),
+        .testTarget(name: "EtchCLITests", dependencies: ["EtchCLI", "EtchGateway", "EtchTestSupport"]),
         .testTarget(name: "EtchGatewayTests", dependencies: ["EtchGateway"]),
-        .testTarget(name: "EtchBoltTests", dependencies: ["EtchBolt"], exclude: ["Fixtures"]),
+        .testTarget(name: "EtchBoltTests", dependencies: ["EtchBolt", "EtchTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EtchMemberTests", dependencies: ["EtchMember"]),
         .testTarget(
             name: "EtchOutputTests",
@@ -41,7 +43,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         // Process plumbing with pipes and callbacks: Swift 5 mode keeps the test harness simple.
-        .testTarget(name: "IntegrationTests", dependencies: ["EtchGateway", "EtchTransport"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "IntegrationTests", dependencies: ["EtchGateway", "EtchTransport", "EtchTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 @testable import EtchBolt
 import Foundation
 import XCTest
+import EtchTestSupport
 
 /// The bbolt reader against files real bbolt and real etcd wrote (Fixtures/gen/main.go made nested.db and its
 /// dump; etcd-3.4.23.snap is `etcdctl snapshot save` of a small server), and against those files mutated.
@@ -128,7 +129,7 @@ final class BoltReaderTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bolt-fuzz-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        var rng = SplitMix(seed: 12)
+        var rng = SplitMix64(seed: 12)
         var outcomes: [String: Int] = [:]
         for name in ["etcd-3.4.23.snap", "nested.db"] {
             let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.fixture(name))))
@@ -179,19 +180,6 @@ final class BoltReaderTests: XCTestCase {
         XCTAssertGreaterThan(outcomes["corrupt"] ?? 0, 25, "\(outcomes)")
         XCTAssertGreaterThan(outcomes["truncated"] ?? 0, 25, "\(outcomes)")
         XCTAssertGreaterThan(outcomes["invalid"] ?? 0, 0, "\(outcomes)")
-    }
-}
-
-/// A small deterministic generator, so a failing round can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,6 +1,7 @@
 @testable import EtchBolt
 import Foundation
 import XCTest
+import EtchTestSupport
 
 /// The writer's files read back by the reader (whose walk equals bbolt's own on real files): same entries in
 /// the same order, a clean integrity check, and etcd's snapshot rewritten with the same status hash.
@@ -43,7 +44,7 @@ final class BoltWriterTests: XCTestCase {
     /// Buckets empty, inline, one leaf, several branch levels, with values spanning overflow pages: read back
     /// entry for entry.
     func testManyShapesReadBack() throws {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let target = dir + "/shapes"
         var expected: [[UInt8]: [([UInt8], [UInt8])]] = [:]
         let names = ["a-empty", "b-inline", "c-leaf", "d-deep", "e-overflow"].map { Array($0.utf8) }

@@ -3,6 +3,7 @@ import EtchOutput
 import Foundation
 import Glibc
 import XCTest
+import EtchTestSupport
 
 /// Random command lines built from etch's real flag names and commands, bent the ways users and scripts bend
 /// them: misspelled flags, `--flag=value`, short-flag clusters, `--`, garbage, 100 KB strings and bytes that

@@ -1,6 +1,7 @@
 @testable import EtchCLI
 import EtchOutput
 import XCTest
+import EtchTestSupport
 
 /// Arguments are bytes: every byte string survives decoding to a String and back, as argv does for etcdctl.
 final class RawArgumentTests: XCTestCase {
@@ -84,18 +85,5 @@ final class DurationLimitTests: XCTestCase {
         XCTAssertEqual(GoDuration.milliseconds(2_000_001), 3)
         XCTAssertEqual(GoDuration.milliseconds(0), 0)
         XCTAssertEqual(GoDuration.milliseconds(-5), 0)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so every fuzz run sees the same cases.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import XCTest
+import EtchTestSupport
 
 /// One flag as the binary's own help lists it.
 struct HelpFlag {

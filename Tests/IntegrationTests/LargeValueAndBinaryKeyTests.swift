@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import XCTest
+import EtchTestSupport
 
 /// Values up to etcd's request limit and keys made of any bytes, against a real etcd, side by side with
 /// etcdctl: argv carries keys byte for byte (every byte but NUL), stdin carries values byte for byte, and
