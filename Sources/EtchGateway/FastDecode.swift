@@ -1,3 +1,5 @@
+import Glibc
+
 /// Decodes the event and key-value objects of large watch and range replies straight from their bytes, without
 /// building a `JSON` tree: a catch-up of 100,000 events is 24 MB of them. It accepts exactly the shape etcd's
 /// gateway writes (known members, each at most once; strings without escapes; integers as decimal strings or
@@ -56,46 +58,6 @@ enum FastDecode {
             return i == b.count
         }
 
-        /// A string without escapes or control characters: the range of its contents.
-        mutating func string() -> Range<Int>? {
-            guard byte(0x22) else { return nil }
-            let start = i
-            // Eight bytes at a time up to the word holding the closing quote (or a backslash or a control
-            // character, which the byte loop below then handles): base64 values are most of a reply's bytes.
-            if let base = b.baseAddress {
-                while i + 8 <= b.count, !Reader.special(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) { i += 8 }
-            }
-            while i < b.count {
-                let c = b[i]
-                if c == 0x22 {
-                    i += 1
-                    return start..<(i - 1)
-                }
-                if c == 0x5C || c < 0x20 { return nil }
-                i += 1
-            }
-            return nil
-        }
-
-        /// Whether any of the eight bytes of `w` is `"`, `\` or below 0x20 (exact as a yes/no answer: a false
-        /// flag can only come from a borrow, above a byte that truly matches).
-        @inline(__always) static func special(_ w: UInt64) -> Bool {
-            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
-            let zeroQuote = (quote &- ones) & ~quote
-            let zeroBackslash = (backslash &- ones) & ~backslash
-            let control = (w &- ones &* 0x20) & ~w
-            return (zeroQuote | zeroBackslash | control) & highs != 0
-        }
-
-        /// Whether the bytes in `r` are `word`.
-        @inline(__always) func equals(_ r: Range<Int>, _ word: StaticString) -> Bool {
-            guard r.count == word.utf8CodeUnitCount else { return false }
-            let w = word.utf8Start
-            for k in 0..<r.count where b[r.lowerBound + k] != w[k] { return false }
-            return true
-        }
-
         /// An integer as the gateway writes one ("123") or as a JSON number (123): digits only, optionally
         /// with a leading minus, that fit in Int64. Anything else (exponents, "+1", null) is nil.
         mutating func int64() -> Int64? {
@@ -107,6 +69,14 @@ enum FastDecode {
             if i < b.count, b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
             let start = i
             var v: UInt64 = 0
+            // Eighteen digits cannot overflow; more are checked one by one.
+            let unchecked = min(b.count, start + 18)
+            while i < unchecked {
+                let d = b[i] &- 0x30
+                if d > 9 { break }
+                v = v &* 10 &+ UInt64(d)
+                i += 1
+            }
             while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
                 let (m, o1) = v.multipliedReportingOverflow(by: 10)
                 let (s, o2) = m.addingReportingOverflow(UInt64(b[i] - 0x30))
@@ -132,26 +102,63 @@ enum FastDecode {
             return Int64(v)
         }
 
-        /// Base64 text decoded as `Fields.bytes` decodes it.
+        /// Base64 text decoded as `Fields.bytes` decodes it. The closing quote is found by memchr, not by
+        /// `string()`'s scan for escapes: the base64 decoder refuses a backslash or a control character anyway,
+        /// so a string with either (or an escaped quote, which memchr takes for the end) fails here and is left
+        /// to the general path, as before.
         mutating func bytes() -> [UInt8]? {
-            guard let r = string() else { return nil }
-            if r.isEmpty { return [] }
-            return Base64.decode(UnsafeBufferPointer(rebasing: b[r]))
+            guard byte(0x22), let base = b.baseAddress, i < b.count,
+                  let q = memchr(base + i, 0x22, b.count - i) else { return nil }
+            let start = i
+            i = base.distance(to: q.assumingMemoryBound(to: UInt8.self)) + 1
+            if i - 1 == start { return [] }
+            return Base64.decode(UnsafeBufferPointer(rebasing: b[start..<(i - 1)]))
         }
 
-        /// Loops over an object's members: `member` reads the value of the member it is given the name of and
-        /// returns that name's bit, or nil to fail. A name met twice fails too: JSON lookups take the first, so
-        /// such an object is left to the general path.
-        mutating func object(_ member: (inout Reader, Range<Int>) -> UInt8?) -> Bool {
+        /// Loops over an object's members: `member` is called just after the opening quote of each member's
+        /// name; it takes a known name with `name(_:)`, reads its value and returns the name's bit, or nil to
+        /// fail (an unknown name too). A name met twice fails: JSON lookups take the first, so such an object is
+        /// left to the general path.
+        mutating func object(_ member: (inout Reader) -> UInt8?) -> Bool {
             guard byte(UInt8(ascii: "{")) else { return false }
             if byte(UInt8(ascii: "}")) { return true }
             var seen: UInt8 = 0
             while true {
-                guard let name = string(), byte(UInt8(ascii: ":")), let bit = member(&self, name), seen & bit == 0 else { return false }
+                guard byte(0x22), let bit = member(&self), seen & bit == 0 else { return false }
                 seen |= bit
                 if byte(UInt8(ascii: ",")) { continue }
                 return byte(UInt8(ascii: "}"))
             }
+        }
+
+        /// Whether the member name being read is `word`, followed by its colon: then the reader moves past both.
+        /// `word` ends with the closing quote (`key"`), so a longer name that starts alike (`keys"`) does not
+        /// match. A name with escapes never matches, which sends the object to the general path, as an unknown
+        /// name does.
+        @inline(__always) mutating func name(_ word: StaticString) -> Bool {
+            let at = i
+            if literal(word) && byte(UInt8(ascii: ":")) { return true }
+            i = at
+            return false
+        }
+
+        /// Whether the bytes at the reader are `word`: then the reader moves past them.
+        @inline(__always) mutating func literal(_ word: StaticString) -> Bool {
+            let n = word.utf8CodeUnitCount
+            guard i + n <= b.count, let base = b.baseAddress else { return false }
+            // Inline, eight bytes at a time (memcmp's call costs more than these short names).
+            let here = UnsafeRawPointer(base + i), there = UnsafeRawPointer(word.utf8Start)
+            var k = 0
+            while k + 8 <= n {
+                if here.loadUnaligned(fromByteOffset: k, as: UInt64.self) != there.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+                k += 8
+            }
+            while k < n {
+                if here.load(fromByteOffset: k, as: UInt8.self) != there.load(fromByteOffset: k, as: UInt8.self) { return false }
+                k += 1
+            }
+            i += n
+            return true
         }
 
         /// Stores a member's value read by the caller and answers its bit, or nil when it could not be read.
@@ -166,13 +173,14 @@ enum FastDecode {
 
         mutating func keyValue() -> KeyValue? {
             var kv = KeyValue()
-            let ok = object { r, name in
-                if r.equals(name, "key") { return r.set(r.bytes(), &kv.key, 1) }
-                if r.equals(name, "value") { return r.set(r.bytes(), &kv.value, 2) }
-                if r.equals(name, "create_revision") { return r.set(r.revision(), &kv.createRevision, 4) }
-                if r.equals(name, "mod_revision") { return r.set(r.revision(), &kv.modRevision, 8) }
-                if r.equals(name, "version") { return r.set(r.int64().flatMap { $0 >= 0 ? $0 : nil }, &kv.version, 16) }
-                if r.equals(name, "lease") { return r.set(r.int64(), &kv.lease, 32) }
+            // The gateway's order first.
+            let ok = object { r in
+                if r.name("key\"") { return r.set(r.bytes(), &kv.key, 1) }
+                if r.name("create_revision\"") { return r.set(r.revision(), &kv.createRevision, 4) }
+                if r.name("mod_revision\"") { return r.set(r.revision(), &kv.modRevision, 8) }
+                if r.name("version\"") { return r.set(r.int64().flatMap { $0 >= 0 ? $0 : nil }, &kv.version, 16) }
+                if r.name("value\"") { return r.set(r.bytes(), &kv.value, 2) }
+                if r.name("lease\"") { return r.set(r.int64(), &kv.lease, 32) }
                 return nil
             }
             return ok ? kv : nil
@@ -180,14 +188,14 @@ enum FastDecode {
 
         mutating func event() -> Event? {
             var e = Event()
-            let ok = object { r, name in
-                if r.equals(name, "kv") { return r.set(r.keyValue(), &e.kv, 1) }
-                if r.equals(name, "type") {
-                    guard let t = r.string() else { return nil }
-                    if r.equals(t, "DELETE") { e.type = .delete } else if r.equals(t, "PUT") { e.type = .put } else { return nil }
+            let ok = object { r in
+                if r.name("kv\"") { return r.set(r.keyValue(), &e.kv, 1) }
+                if r.name("type\"") {
+                    guard r.byte(0x22) else { return nil }
+                    if r.literal("DELETE\"") { e.type = .delete } else if r.literal("PUT\"") { e.type = .put } else { return nil }
                     return 2
                 }
-                if r.equals(name, "prev_kv") { return r.set(r.keyValue().map { Optional($0) }, &e.prevKV, 4) }
+                if r.name("prev_kv\"") { return r.set(r.keyValue().map { Optional($0) }, &e.prevKV, 4) }
                 return nil
             }
             return ok ? e : nil

@@ -85,6 +85,7 @@ struct JSONArrayScanner {
     /// the scan: given the offset of its `{`, it returns the offset just after its `}`, or nil when it cannot
     /// (an object not complete yet, or not of the shape it knows), and the scan then finds the object's bytes for
     /// `object` as usual.
+    @inline(__always)
     mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>, fast: (UnsafeBufferPointer<UInt8>, Int) -> Int?,
                        _ object: (UnsafeBufferPointer<UInt8>) -> Bool) {
         while true {
@@ -110,6 +111,7 @@ struct JSONArrayScanner {
     /// Decodes the objects completed in `bytes`: each with `fast` straight from the buffer (given the offset of
     /// its `{`, the value and the offset after its `}`, or nil) and otherwise with `slow` from the bytes the scan
     /// found. Returns the values and the first failure of `slow`; `stopAtFailure` ends the scan there.
+    @inline(__always)
     mutating func decode<T>(_ bytes: UnsafeBufferPointer<UInt8>, stopAtFailure: Bool,
                             fast: (UnsafeBufferPointer<UInt8>, Int) -> (T, Int)?,
                             slow: (UnsafeBufferPointer<UInt8>) throws -> T) -> ([T], Error?) {

@@ -152,9 +152,32 @@ public struct JSONLinesPrinter: Printer {
     /// Whether `bytes` are all ASCII from space on, without `"` or `\`: a JSON string as they are.
     static func isPlainASCII(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { b in
-            for c in b where c < 0x20 || c >= 0x80 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+            var i = 0
+            // Eight bytes at a time (a catch-up prints 100,000 keys and values), then byte by byte.
+            if let base = b.baseAddress {
+                while i + 8 <= b.count {
+                    if plainFlags(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) != 0 { return false }
+                    i += 8
+                }
+            }
+            while i < b.count {
+                let c = b[i]
+                if c < 0x20 || c >= 0x80 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+                i += 1
+            }
             return true
         }
+    }
+
+    /// Nonzero when any of the eight bytes of `w` is below 0x20, from 0x80 on, `"` or `\`. Exact as a yes/no
+    /// answer: a borrow can only set a flag above a byte that truly matches.
+    @inline(__always) static func plainFlags(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+        let zeroQuote = (quote &- ones) & ~quote
+        let zeroBackslash = (backslash &- ones) & ~backslash
+        let control = (w &- ones &* 0x20) & ~w
+        return (zeroQuote | zeroBackslash | control | w) & highs
     }
 
     private static let hex = Array("0123456789abcdef".utf8)

@@ -69,8 +69,8 @@ final class JSONTests: XCTestCase {
         XCTAssertNil(Base64.decode("Z"))
     }
 
-    /// Long inputs go through the AVX2 decoder (where the CPU has it) and its scalar tail: every length up to
-    /// 400 bytes and every byte value decode as Foundation decodes them; a bad character anywhere (in a vector
+    /// Long inputs go through the AVX2 encoder and decoder (where the CPU has them) and their scalar tails:
+    /// every length up to 400 bytes and every byte value encode and decode as Foundation does; a bad character anywhere (in a vector
     /// block or the tail) is refused; URL-safe characters in a block hand the rest to the scalar decoder,
     /// which reads them.
     func testLongBase64MatchesFoundationAndRefusesBadCharacters() {

@@ -43,6 +43,25 @@ final class JSONLinesPrinterTests: XCTestCase {
         XCTAssertNil(parsed[1]["key"], "a binary key is not also given as text")
     }
 
+    /// The eight-bytes-at-a-time check agrees with the byte-by-byte rule for every byte value at every offset
+    /// of a word and of the tail.
+    func testPlainASCIICheckFindsEveryByteThatNeedsEscapingAtEveryOffset() {
+        func reference(_ b: [UInt8]) -> Bool {
+            b.allSatisfy { $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        }
+        for length in 1..<26 {
+            for at in 0..<length {
+                for value in 0...255 {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[at] = UInt8(value)
+                    XCTAssertEqual(JSONLinesPrinter.isPlainASCII(bytes), reference(bytes), "\(value) at \(at) of \(length)")
+                }
+            }
+        }
+        XCTAssertTrue(JSONLinesPrinter.isPlainASCII([]))
+        XCTAssertTrue(JSONLinesPrinter.isPlainASCII(Array((0x20..<0x80).map { UInt8($0) }.filter { $0 != 0x22 && $0 != 0x5C })))
+    }
+
     func testInvalidUTF8IsNeverPrintedAsText() {
         // Overlong, surrogate, truncated, out of range, stray continuation: each must go to base64.
         for bad: [UInt8] in [[0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0xF4, 0x90, 0x80, 0x80], [0x80], [0x61, 0xFE]] {
