@@ -93,7 +93,7 @@ demo: release
 	@sh scripts/demo.sh $(CURDIR)/$(RELEASE_BIN)
 
 bench: release
-	@sh scripts/install-deps.sh hyperfine
+	@sh scripts/install-deps.sh hyperfine valgrind
 	@sh scripts/bench.sh $(CURDIR)/$(RELEASE_BIN)
 
 bench-watch: release

@@ -25,7 +25,7 @@ BENCH_BULK_GET_ROUNDS (9, for the gets: about a second each, and the noisiest), 
 BENCH_LATENCY_PUTS (1000; 0 skips 4), BENCH_HUGE_KEYS (1000000; 0 skips 5), BENCH_MIRROR_ROUNDS (1: etcdctl's copy
 of 100,000 keys takes minutes; 0 skips 6), BENCH_TXN_KEYS (100000; 0 skips the transaction catch-up), BENCH_TXN_ROUNDS (5).
 """
-import base64, http.client, json, os, select, signal, statistics as st, subprocess, sys, threading, time
+import base64, http.client, json, os, select, shutil, signal, statistics as st, subprocess, sys, threading, time
 
 ETCH, E, WORK = sys.argv[1:4]
 N = int(os.environ.get("BENCH_BULK_KEYS", "100000"))
@@ -493,8 +493,11 @@ def main():
         txn["res"] = rounds_of(cmds, run, TXN_ROUNDS)
         # The decode path alone, on curl's capture of the same stream (scripts/bench-decode.py)
         txn["capture_bytes"] = os.path.getsize(capture)
+        # With valgrind at hand, also its instruction count: CPU time on a shared machine moves by a third
+        # between runs of the same binary, the count does not.
+        counted = ["--instructions"] if shutil.which("valgrind") else []
         got = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-decode.py"),
-                              ETCH, capture, "--rounds", str(TXN_ROUNDS), "--formats", ",".join(TXN_FORMATS)],
+                              ETCH, capture, "--rounds", str(TXN_ROUNDS), "--formats", ",".join(TXN_FORMATS)] + counted,
                              capture_output=True, text=True)
         txn["decode"] = got.stdout if got.returncode == 0 else f"bench-decode failed: {got.stderr.strip()[-300:]}\n"
         os.remove(capture)
