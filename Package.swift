@@ -7,8 +7,8 @@ import PackageDescription
 
 /// Release builds optimize most modules for size (-Osize: a smaller binary maps fewer pages at start, and every
 /// command is a new process), and the two that decode and print large replies for speed (-O: the decode path of a
-/// 24 MB watch catch-up runs 15% fewer instructions
-/// than at -Osize, while a one-key get runs as many and the binary grows by 2%).
+/// 24 MB watch catch-up runs 15% fewer instructions than at -Osize, while a one-key get runs as many and the
+/// binary grows by 2%).
 let size: [SwiftSetting] = [.unsafeFlags(["-Osize"], .when(configuration: .release))]
 let speed: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .release))]
 
