@@ -131,9 +131,9 @@ public enum Base64 {
         precondition(dst.count >= n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1))
         return reverse.withUnsafeBufferPointer { table -> Int? in
             var i = 0, o = 0
-            // Long runs 32 characters at a time with AVX2 where the CPU has it; it stops at anything but the
+            // Runs of 32 and 16 characters at a time with AVX2 where the CPU has it; it stops at anything but the
             // standard alphabet, and the loop below decodes the rest (or says what is wrong).
-            if n >= 32 && avx2, let s = src.baseAddress, let d = dst.baseAddress {
+            if n >= 16 && avx2, let s = src.baseAddress, let d = dst.baseAddress {
                 i = etch_base64_decode_avx2(s, n, d)
                 o = i / 4 * 3
             }

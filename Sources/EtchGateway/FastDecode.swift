@@ -62,38 +62,43 @@ enum FastDecode {
         /// with a leading minus, that fit in Int64. Anything else (exponents, "+1", null) is nil.
         mutating func int64() -> Int64? {
             space()
-            guard i < b.count else { return nil }
-            let quoted = b[i] == 0x22
-            if quoted { i += 1 }
+            // In locals (the reader is inout: its fields would be stored back after every step).
+            guard let p = b.baseAddress else { return nil }
+            let n = b.count
+            var j = i
+            guard j < n else { return nil }
+            let quoted = p[j] == 0x22
+            if quoted { j += 1 }
             var negative = false
-            if i < b.count, b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-            let start = i
+            if j < n, p[j] == UInt8(ascii: "-") { negative = true; j += 1 }
+            let start = j
             var v: UInt64 = 0
             // Eighteen digits cannot overflow; more are checked one by one.
-            let unchecked = min(b.count, start + 18)
-            while i < unchecked {
-                let d = b[i] &- 0x30
+            let unchecked = min(n, start + 18)
+            while j < unchecked {
+                let d = p[j] &- 0x30
                 if d > 9 { break }
                 v = v &* 10 &+ UInt64(d)
-                i += 1
+                j += 1
             }
-            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
+            while j < n, p[j] >= 0x30, p[j] <= 0x39 {
                 let (m, o1) = v.multipliedReportingOverflow(by: 10)
-                let (s, o2) = m.addingReportingOverflow(UInt64(b[i] - 0x30))
+                let (s, o2) = m.addingReportingOverflow(UInt64(p[j] - 0x30))
                 if o1 || o2 { return nil }
                 v = s
-                i += 1
+                j += 1
             }
-            let digits = i - start
+            let digits = j - start
             // JSON numbers have no leading zeros; a quoted string is read by Int64(String), which allows them,
             // but keep to one form so that both paths agree trivially.
-            guard digits > 0, digits == 1 || b[start] != 0x30 else { return nil }
+            guard digits > 0, digits == 1 || p[start] != 0x30 else { return nil }
             if quoted {
-                guard i < b.count, b[i] == 0x22 else { return nil }
-                i += 1
-            } else if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+                guard j < n, p[j] == 0x22 else { return nil }
+                j += 1
+            } else if j < n, p[j] == UInt8(ascii: ".") || p[j] == UInt8(ascii: "e") || p[j] == UInt8(ascii: "E") {
                 return nil
             }
+            i = j
             if negative {
                 guard v <= UInt64(Int64.max) + 1 else { return nil }
                 return v == UInt64(Int64.max) + 1 ? Int64.min : -Int64(v)

@@ -73,9 +73,24 @@ public final class OutputBuffer {
 
     public func append(_ b: UnsafeBufferPointer<UInt8>) {
         guard let src = b.baseAddress, b.count > 0 else { return }
-        write(upTo: b.count) { dst in
-            dst.update(from: src, count: b.count)
-            return b.count
+        let n = b.count
+        write(upTo: n) { dst in
+            // Short copies (member names, keys: most appends) inline, in overlapping words; memcpy's call costs
+            // more than they do.
+            let from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst)
+            if n >= 8 && n <= 32 {
+                @inline(__always) func word(_ at: Int) {
+                    to.storeBytes(of: from.loadUnaligned(fromByteOffset: at, as: UInt64.self), toByteOffset: at, as: UInt64.self)
+                }
+                word(0)
+                if n > 16 { word(8); word(n - 16) }
+                word(n - 8)
+            } else if n < 8 {
+                for k in 0..<n { dst[k] = src[k] }
+            } else {
+                dst.update(from: src, count: n)
+            }
+            return n
         }
     }
 

@@ -21,9 +21,10 @@ void etch_sha256_blocks_hw(uint32_t state[8], const uint8_t *data, size_t blocks
 int etch_base64_avx2_available(void);
 
 /// Decodes standard base64 (A-Z a-z 0-9 + /, no padding or other characters) from `src` in blocks of 32
-/// characters into 24 bytes each, stopping before the first block holding anything else and before fewer than
-/// 32 characters remain (`dst` needs room for only the 3/4 of `n` that the whole input decodes to). Returns the
-/// characters consumed, a multiple of 32; they decoded to 3/4 as many bytes at `dst`. The caller decodes the
+/// characters into 24 bytes each, then at most one block of 16 into 12, stopping before the first block holding
+/// anything else and before fewer than 16 characters remain (`dst` needs room for only the 3/4 of `n` that the
+/// whole input decodes to). Returns the characters consumed, a multiple of 16; they decoded to 3/4 as many bytes
+/// at `dst`. The caller decodes the
 /// rest (the tail, padding, other alphabets, errors). Only to be called when etch_base64_avx2_available()
 /// returned 1.
 size_t etch_base64_decode_avx2(const uint8_t *src, size_t n, uint8_t *dst);
