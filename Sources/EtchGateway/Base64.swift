@@ -50,13 +50,15 @@ public enum Base64 {
 
     /// Writes the encoding of `src`, padding included, at `dst` (room for `encodedCount(src.count)` bytes);
     /// returns how many bytes it wrote.
-    public static func encode(_ src: UnsafeBufferPointer<UInt8>, to dst: UnsafeMutablePointer<UInt8>) -> Int {
+    /// `vector: false` keeps to the portable loop (tests compare the two).
+    public static func encode(_ src: UnsafeBufferPointer<UInt8>, to dst: UnsafeMutablePointer<UInt8>,
+                              vector: Bool = avx2) -> Int {
         let n = src.count
         guard n > 0, let s = src.baseAddress else { return 0 }
         return alphabet.withUnsafeBufferPointer { abc -> Int in
             var i = 0, o = 0
             // Long runs 24 bytes at a time with AVX2 where the CPU has it (CAccel); the loop below does the rest.
-            if n >= 28 && avx2 {
+            if n >= 28 && vector {
                 i = etch_base64_encode_avx2(s, n, dst)
                 o = i / 3 * 4
             }
@@ -116,14 +118,16 @@ public enum Base64 {
     }
 
     /// Whether `encode` and `decode` may use the AVX2 versions (CAccel).
-    static let avx2 = etch_base64_avx2_available() != 0
+    public static let avx2 = etch_base64_avx2_available() != 0
 
     /// Room enough for the decoding of `n` base64 bytes.
     public static func decodedCapacity(_ n: Int) -> Int { (n + 3) / 4 * 3 }
 
     /// Decodes base64 bytes into `dst` (at least `decodedCapacity(src.count)` long) without allocating; returns
     /// the number of bytes written, nil when `src` is not valid base64. For streams of large blobs (snapshots).
-    public static func decode(_ src: UnsafeBufferPointer<UInt8>, into dst: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+    /// `vector: false` keeps to the portable loop (tests compare the two).
+    public static func decode(_ src: UnsafeBufferPointer<UInt8>, into dst: UnsafeMutableBufferPointer<UInt8>,
+                              vector: Bool = avx2) -> Int? {
         var n = src.count
         var padding = 0
         while n > 0 && src[n - 1] == UInt8(ascii: "=") && padding < 2 { n -= 1; padding += 1 }
@@ -133,7 +137,7 @@ public enum Base64 {
             var i = 0, o = 0
             // Runs of 32 and 16 characters at a time with AVX2 where the CPU has it; it stops at anything but the
             // standard alphabet, and the loop below decodes the rest (or says what is wrong).
-            if n >= 16 && avx2, let s = src.baseAddress, let d = dst.baseAddress {
+            if n >= 16 && vector, let s = src.baseAddress, let d = dst.baseAddress {
                 i = etch_base64_decode_avx2(s, n, d)
                 o = i / 4 * 3
             }

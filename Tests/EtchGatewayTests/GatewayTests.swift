@@ -93,6 +93,21 @@ final class JSONTests: XCTestCase {
                 XCTAssertNil(t.withUnsafeBufferPointer { Base64.decode($0) }, "\(bad) at \(at)")
             }
         }
+        // The portable loops alone (what a CPU without AVX2 runs) give the same, for every length.
+        for n in 0...200 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let text = Array(Data(bytes).base64EncodedString().utf8)
+            var encoded = [UInt8](repeating: 0, count: Base64.encodedCount(n))
+            let written = bytes.withUnsafeBufferPointer { src in
+                encoded.withUnsafeMutableBufferPointer { Base64.encode(src, to: $0.baseAddress!, vector: false) }
+            }
+            XCTAssertEqual(Array(encoded[..<written]), text, "portable encode, \(n) bytes")
+            var decoded = [UInt8](repeating: 0, count: Base64.decodedCapacity(text.count))
+            let count = text.withUnsafeBufferPointer { src in
+                decoded.withUnsafeMutableBufferPointer { Base64.decode(src, into: $0, vector: false) }
+            }
+            XCTAssertEqual(count.map { Array(decoded[..<$0]) }, bytes, "portable decode, \(n) bytes")
+        }
         // The URL-safe alphabet ('-' for '+', '_' for '/') is read too, in a vector block or after it.
         let url = text.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: "-") : $0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0 }
         XCTAssertTrue(url.contains(UInt8(ascii: "-")) || url.contains(UInt8(ascii: "_")))
