@@ -107,10 +107,10 @@ enum FastDecode {
             return Int64(v)
         }
 
-        /// Base64 text decoded as `Fields.bytes` decodes it. The closing quote is found by memchr, not by
-        /// `string()`'s scan for escapes: the base64 decoder refuses a backslash or a control character anyway,
-        /// so a string with either (or an escaped quote, which memchr takes for the end) fails here and is left
-        /// to the general path, as before.
+        /// Base64 text decoded as `Fields.bytes` decodes it. The closing quote is found by memchr, without a
+        /// scan for escapes: the base64 decoder refuses a backslash or a control character anyway, so a string
+        /// with either (or with an escaped quote, which memchr takes for its end) fails here and is left to the
+        /// general path.
         mutating func bytes() -> [UInt8]? {
             guard byte(0x22), let base = b.baseAddress, i < b.count,
                   let q = memchr(base + i, 0x22, b.count - i) else { return nil }
