@@ -86,44 +86,32 @@ extension TransportError {
     /// it names get `flagPrefix` after their dashes (`--dest-cert` for "dest-").
     public static func explainTLS(_ detail: String, flagPrefix: String = "") -> String? {
         let d = detail.lowercased()
+        let cacert = "--\(flagPrefix)cacert", cert = "--\(flagPrefix)cert", key = "--\(flagPrefix)key"
+        let untrusted = "the server's certificate is not signed by a CA etch trusts (give its CA with \(cacert))"
+        let mismatch = "the server's certificate does not name this host (name mismatch: connect by a name or IP the certificate lists)"
+        let notTLS = "the endpoint does not speak TLS (use http://)"
         let table: [(String, String)] = [
-            ("unable to get local issuer certificate", "the server's certificate is not signed by a CA etch trusts (give its CA with --cacert)"),
-            ("self-signed certificate", "the server's certificate is not signed by a CA etch trusts (give its CA with --cacert)"),
-            ("self signed certificate", "the server's certificate is not signed by a CA etch trusts (give its CA with --cacert)"),
-            ("unable to verify the first certificate", "the server's certificate is not signed by a CA etch trusts (give its CA with --cacert)"),
-            ("certificate subject name", "the server's certificate does not name this host (name mismatch: connect by a name or IP the certificate lists)"),
-            ("does not match target host name", "the server's certificate does not name this host (name mismatch: connect by a name or IP the certificate lists)"),
+            ("unable to get local issuer certificate", untrusted),
+            ("self-signed certificate", untrusted),
+            ("self signed certificate", untrusted),
+            ("unable to verify the first certificate", untrusted),
+            ("certificate subject name", mismatch),
+            ("does not match target host name", mismatch),
             ("certificate has expired", "the server's certificate has expired"),
             ("certificate is not yet valid", "the server's certificate is not valid yet"),
-            ("alert certificate required", "the server requires a client certificate (give --cert and --key)"),
-            ("alert bad certificate", "the server rejected the client certificate, or requires one (give --cert and --key signed by a CA it trusts)"),
+            ("alert certificate required", "the server requires a client certificate (give \(cert) and \(key))"),
+            ("alert bad certificate", "the server rejected the client certificate, or requires one (give \(cert) and \(key) signed by a CA it trusts)"),
             ("alert unknown ca", "the server does not trust the CA of the client certificate"),
             ("alert certificate expired", "the server rejected the client certificate as expired"),
-            ("unable to set private key file", "cannot use the client key (--key)"),
-            ("could not load pem client certificate", "cannot use the client certificate (--cert)"),
-            ("unable to use client certificate", "cannot use the client certificate (--cert)"),
-            ("key values mismatch", "the client key (--key) does not belong to the certificate (--cert)"),
-            ("error setting certificate file", "cannot read the CA file (--cacert)"),
-            ("wrong version number", "the endpoint does not speak TLS (use http://)"),
-            ("packet length too long", "the endpoint does not speak TLS (use http://)"),
+            ("unable to set private key file", "cannot use the client key (\(key))"),
+            ("could not load pem client certificate", "cannot use the client certificate (\(cert))"),
+            ("unable to use client certificate", "cannot use the client certificate (\(cert))"),
+            ("key values mismatch", "the client key (\(key)) does not belong to the certificate (\(cert))"),
+            ("error setting certificate file", "cannot read the CA file (\(cacert))"),
+            ("wrong version number", notTLS),
+            ("packet length too long", notTLS),
         ]
-        for (needle, why) in table where d.contains(needle) {
-            guard !flagPrefix.isEmpty else { return "TLS: " + why }
-            // "--x" -> "--<prefix>x", byte by byte (no Foundation here).
-            var out: [UInt8] = []
-            let b = Array(why.utf8)
-            var i = 0
-            while i < b.count {
-                out.append(b[i])
-                if b[i] == UInt8(ascii: "-"), i + 1 < b.count, b[i + 1] == UInt8(ascii: "-") {
-                    out.append(b[i + 1])
-                    out.append(contentsOf: flagPrefix.utf8)
-                    i += 1
-                }
-                i += 1
-            }
-            return "TLS: " + String(decoding: out, as: UTF8.self)
-        }
+        for (needle, why) in table where d.contains(needle) { return "TLS: " + why }
         return nil
     }
 }

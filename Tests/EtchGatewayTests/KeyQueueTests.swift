@@ -104,11 +104,16 @@ final class KeyQueueTests: XCTestCase {
         XCTAssertFalse(GatewayError.server(code: 5, message: "etcdserver: requested lease not found", httpStatus: 404).worthRetryingElsewhere)
     }
 
+    /// A client of three loopback endpoints that no call in these tests reaches (the calls fail as told).
+    func threeEndpointClient() -> GatewayClient {
+        GatewayClient(endpoints: ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"].map { Endpoint($0, tlsByDefault: false)! },
+                      transport: HTTPTransport(options: TransportOptions()), commandTimeoutMilliseconds: 1000)
+    }
+
     /// The retry loop itself, with calls that fail as told: once more on each other endpoint, moving the client
     /// on each time, and no more.
     func testIdempotentCallsMoveOnAtMostOncePerEndpoint() throws {
-        let client = GatewayClient(endpoints: ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"].map { Endpoint($0, tlsByDefault: false)! },
-                                   transport: HTTPTransport(options: TransportOptions()), commandTimeoutMilliseconds: 1000)
+        let client = threeEndpointClient()
         var calls = 0
         let value = try client.idempotent { () throws(GatewayError) -> Int in
             calls += 1
@@ -129,8 +134,7 @@ final class KeyQueueTests: XCTestCase {
     /// `persistently` (elect -l's lookups) goes on past every endpoint, and past none answering at all, moving on
     /// each time; a refusal that retrying cannot mend ends it at once.
     func testPersistentReadsOutlastEveryEndpointFailing() throws {
-        let client = GatewayClient(endpoints: ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"].map { Endpoint($0, tlsByDefault: false)! },
-                                   transport: HTTPTransport(options: TransportOptions()), commandTimeoutMilliseconds: 1000)
+        let client = threeEndpointClient()
         var calls = 0
         let value = try client.persistently { () throws(GatewayError) -> Int in
             calls += 1
